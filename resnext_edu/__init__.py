@@ -1,0 +1,18 @@
+"""resnext_edu: the library behind the book *ResNeXt, Explained*.
+
+Xie et al., 2017, "Aggregated Residual Transformations for Deep Neural Networks" (arXiv 1611.05431).
+
+Modules, in the order the book meets them:
+
+- ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)
+- ``layers``      ``GroupConv2D``: a grouped convolution that is fast for inference and training
+- ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
+- ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
+- ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
+- ``introspect``  counts read off a built Keras model
+- ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
+
+Importing the package imports no TensorFlow; the modules that need Keras import it themselves.
+"""
+
+__version__ = "0.1.0"

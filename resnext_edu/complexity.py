@@ -1,0 +1,243 @@
+"""Exact parameter and multiply-add counts, in pure Python (no TensorFlow import).
+
+The network is described once, as a table of stages (paper Table 1); ``resnext_edu.models``
+builds Keras models from the same table, and the tests check that Keras counts what this
+module computes. "FLOPs" in the paper are multiply-adds (MACs); so are the counts here.
+
+Conventions (torchvision's design): no conv biases; BatchNorm after every conv (2 trainable
+numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's first block; a
+1x1 conv + BN projection shortcut where the shape changes; "same" padding.
+"""
+
+from dataclasses import dataclass, field
+import math
+
+from resnext_edu._checks import positive_int, one_of
+
+#: Blocks per stage (conv2..conv5) for each ImageNet depth (paper Table 1; He et al. 2016).
+STAGE_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of Table 1: ``blocks`` blocks of ``cardinality`` paths of width ``bottleneck_width``."""
+
+    name: str
+    blocks: int
+    out_channels: int
+    cardinality: int
+    bottleneck_width: int
+    strides: int
+
+    @property
+    def group_width(self):
+        """Channels of the grouped 3x3 conv: C * d (Table 1's "128, 3x3, C=32")."""
+        return self.cardinality * self.bottleneck_width
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A whole network: stem, stages, global average pool, classifier."""
+
+    name: str
+    input_size: tuple
+    stem_kernel: int
+    stem_filters: int
+    stem_strides: int
+    stem_pool: bool
+    stages: tuple
+    num_classes: int
+    in_channels: int = 3
+    depth: int = field(default=0)
+
+    @property
+    def downsampling(self):
+        """Total stride of the network: the smallest input side it accepts."""
+        stride = self.stem_strides * (2 if self.stem_pool else 1)
+        for stage in self.stages:
+            stride *= stage.strides
+        return stride
+
+
+def _input_size(input_size, minimum):
+    """Normalise ``input_size`` (int or (height, width)) and check it against the network's stride."""
+    sides = (input_size, input_size) if not isinstance(input_size, (tuple, list)) else tuple(input_size)
+    if len(sides) != 2:
+        raise ValueError(f"input_size must be an int or (height, width); got {input_size!r}.")
+    for side_name, side in zip(("height", "width"), sides):
+        if side is None:
+            continue
+        positive_int(f"input {side_name}", side)
+        if side < minimum:
+            raise ValueError(
+                f"input {side_name} {side} is smaller than the network's total downsampling "
+                f"({minimum}); use inputs of at least {minimum}x{minimum}."
+            )
+    return sides
+
+
+def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224):
+    """ResNeXt-{depth} (C x d) for ImageNet, as in Table 1 (C=1, d=64 is ResNet-{depth})."""
+    if isinstance(depth, bool) or depth not in STAGE_BLOCKS:
+        allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
+        hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
+        raise ValueError(f"depth must be one of {allowed}; got {depth!r}{hint}.")
+    cardinality = positive_int("cardinality", cardinality)
+    bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
+    num_classes = positive_int("num_classes", num_classes)
+    stages = tuple(
+        Stage(f"conv{i + 2}", n, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
+        for i, n in enumerate(STAGE_BLOCKS[depth])
+    )
+    name = f"resnet{depth}" if cardinality == 1 and bottleneck_width == 64 else (
+        f"resnext{depth}_{cardinality}x{bottleneck_width}d")
+    arch = Architecture(name, None, 7, 64, 2, True, stages, num_classes, depth=depth)
+    return _with_size(arch, input_size)
+
+
+def cifar_architecture(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32):
+    """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks."""
+    cardinality = positive_int("cardinality", cardinality)
+    bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
+    num_classes = positive_int("num_classes", num_classes)
+    stages = tuple(
+        Stage(f"conv{i + 2}", 3, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
+        for i in range(3)
+    )
+    arch = Architecture(f"resnext29_{cardinality}x{bottleneck_width}d", None, 3, 64, 1, False, stages,
+                        num_classes, depth=29)
+    return _with_size(arch, input_size)
+
+
+def _with_size(arch, input_size):
+    sides = _input_size(input_size, arch.downsampling)
+    return Architecture(**{**arch.__dict__, "input_size": sides})
+
+
+# --- one block (Table 2) ---------------------------------------------------------------------
+
+def block_params(in_channels, out_channels, cardinality, bottleneck_width):
+    """Conv weights of one block, as counted in the paper's Table 2 (no BN, no shortcut).
+
+    C * (in * d + 3 * 3 * d * d + d * out): 69,632 for 256 -> 256 with C=1, d=64.
+    """
+    in_channels = positive_int("in_channels", in_channels)
+    out_channels = positive_int("out_channels", out_channels)
+    c = positive_int("cardinality", cardinality)
+    d = positive_int("bottleneck_width", bottleneck_width)
+    return c * (in_channels * d + 9 * d * d + d * out_channels)
+
+
+def block_macs(in_channels, out_channels, cardinality, bottleneck_width, height=56, width=None):
+    """Multiply-adds of one stride-1 block on a ``height`` x ``width`` map (Table 2's conv2 stage: 56x56)."""
+    width = height if width is None else width
+    return block_params(in_channels, out_channels, cardinality, bottleneck_width) * (
+        positive_int("height", height) * positive_int("width", width))
+
+
+def width_for_cardinality(cardinality, in_channels=256, out_channels=256, reference_width=64):
+    """The bottleneck width d that keeps the block's weights closest to the C=1, d=reference block.
+
+    Table 2: 64, 40, 24, 14, 4 for C = 1, 2, 4, 8, 32. On a tie the smaller d wins.
+    """
+    c = positive_int("cardinality", cardinality)
+    target = block_params(in_channels, out_channels, 1, reference_width)
+    d = 1
+    while block_params(in_channels, out_channels, c, d + 1) <= target:  # cost grows with d
+        d += 1
+    below = abs(target - block_params(in_channels, out_channels, c, d))
+    above = abs(block_params(in_channels, out_channels, c, d + 1) - target)
+    return d if below <= above else d + 1
+
+
+# --- whole networks --------------------------------------------------------------------------
+
+def _conv(cin, cout, k=1, groups=1):
+    """(trainable params, MACs per output position) of a bias-free conv followed by BN."""
+    weights = k * k * (cin // groups) * cout
+    return weights + 2 * cout, weights
+
+
+def block_rows(in_channels, stage, first, size):
+    """Trainable params and MACs of one block at input ``size`` (h, w); returns (params, macs, out size)."""
+    strides = stage.strides if first else 1
+    out = (math.ceil(size[0] / strides), math.ceil(size[1] / strides))
+    w = stage.group_width
+    params = macs = 0
+    for (p, m), at in (
+        (_conv(in_channels, w), size),
+        (_conv(w, w, 3, stage.cardinality), out),
+        (_conv(w, stage.out_channels), out),
+    ):
+        params, macs = params + p, macs + m * at[0] * at[1]
+    if strides != 1 or in_channels != stage.out_channels:
+        p, m = _conv(in_channels, stage.out_channels)
+        params, macs = params + p, macs + m * out[0] * out[1]
+    return params, macs, out
+
+
+def stage_table(arch):
+    """Table 1, computed: one dict per row (stem, each stage, classifier) with sizes and counts."""
+    if not isinstance(arch, Architecture):
+        raise ValueError(f"stage_table needs an Architecture (see imagenet_architecture); got {arch!r}.")
+    if None in arch.input_size:
+        raise ValueError("stage_table needs a fixed input size; got None in input_size.")
+    h, w = arch.input_size
+    p, m = _conv(arch.in_channels, arch.stem_filters, arch.stem_kernel)
+    size = (math.ceil(h / arch.stem_strides), math.ceil(w / arch.stem_strides))
+    macs = m * size[0] * size[1]
+    if arch.stem_pool:
+        size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
+    rows = [dict(stage="conv1", output_size=size, blocks=0, out_channels=arch.stem_filters,
+                 group_width=None, cardinality=None, params=p, macs=macs)]
+    channels = arch.stem_filters
+    for stage in arch.stages:
+        params = macs = 0
+        for i in range(stage.blocks):
+            bp, bm, size = block_rows(channels, stage, i == 0, size)
+            params, macs, channels = params + bp, macs + bm, stage.out_channels
+        rows.append(dict(stage=stage.name, output_size=size, blocks=stage.blocks,
+                         out_channels=stage.out_channels, group_width=stage.group_width,
+                         cardinality=stage.cardinality, params=params, macs=macs))
+    rows.append(dict(stage="fc", output_size=(1, 1), blocks=0, out_channels=arch.num_classes,
+                     group_width=None, cardinality=None,
+                     params=channels * arch.num_classes + arch.num_classes,
+                     macs=channels * arch.num_classes))
+    return rows
+
+
+def architecture_params(arch):
+    """Trainable parameters of a whole network (what Keras reports as trainable)."""
+    return sum(row["params"] for row in stage_table(_with_size(arch, (arch.downsampling,) * 2)))
+
+
+def architecture_macs(arch):
+    """Multiply-adds of one forward pass (convs and the classifier; BN, ReLU, adds, pools not counted)."""
+    return sum(row["macs"] for row in stage_table(arch))
+
+
+def model_params(depth, cardinality, bottleneck_width, num_classes=1000):
+    """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d)."""
+    return architecture_params(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes))
+
+
+def model_macs(depth, cardinality, bottleneck_width, num_classes=1000, input_size=224):
+    """Multiply-adds of ResNeXt-{depth} (C x d) at ``input_size`` (4.23 G for ResNeXt-50 at 224)."""
+    return architecture_macs(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, input_size))
+
+
+def resnext29_params(cardinality=8, bottleneck_width=64, num_classes=10):
+    """Trainable parameters of the CIFAR ResNeXt-29 (C x d): 34.4 M for 8x64d (Table 7)."""
+    return architecture_params(cifar_architecture(cardinality, bottleneck_width, num_classes))
+
+
+def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32):
+    """Multiply-adds of the CIFAR ResNeXt-29 (C x d) at ``input_size``."""
+    return architecture_macs(cifar_architecture(cardinality, bottleneck_width, num_classes, input_size))
+
+
+__all__ = [
+    "STAGE_BLOCKS", "Stage", "Architecture", "imagenet_architecture", "cifar_architecture",
+    "block_params", "block_macs", "width_for_cardinality", "stage_table", "architecture_params",
+    "architecture_macs", "model_params", "model_macs", "resnext29_params", "resnext29_macs",
+]

@@ -1,0 +1,181 @@
+"""Carry weights between the block forms (a), (b) and (c) of Fig. 3: same function, other layout.
+
+Path i of forms (a) and (b) owns channels [i*d, (i+1)*d) of form (c)'s 1x1 and grouped 3x3 convs
+(and of their BatchNorms); form (a)'s per-path 1x1 kernels are the matching input rows of form
+(c)'s last 1x1, whose outputs the sum adds up; form (b) keeps that 1x1 whole after the concat.
+``convert`` rebuilds a model with the library's blocks in another form and moves every weight.
+"""
+
+import dataclasses
+import re
+
+import keras
+import numpy as np
+
+from resnext_edu._checks import FORMS, one_of
+from resnext_edu.blocks import resnext_block, resolve_form
+from resnext_edu.layers import GroupConv2D
+
+_BLOCK_PART = re.compile(
+    r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockSpec:
+    """What ``resnext_block`` was called with, read back from a built model's layers."""
+
+    name: str
+    form: str
+    in_channels: int
+    filters: int
+    cardinality: int
+    bottleneck_width: int
+    strides: int
+    conv_implementation: str = "auto"
+
+
+def _layer(model, name):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        return None
+
+
+def find_blocks(model):
+    """The library's blocks in ``model``, in order, as ``BlockSpec``s (found by the builder's layer names)."""
+    specs = []
+    for layer in model.layers:
+        if not layer.name.endswith("_out"):
+            continue
+        name = layer.name[: -len("_out")]
+        bn3, add = _layer(model, f"{name}_bn3"), _layer(model, f"{name}_add")
+        if bn3 is None or add is None:
+            continue
+        conv1, impl = _layer(model, f"{name}_conv1"), "auto"
+        if conv1 is not None:
+            form, conv2 = "c", _layer(model, f"{name}_conv2")
+            c = conv2.groups if conv2 is not None else 0
+            impl = getattr(conv2, "implementation", "auto")
+            d = conv1.filters // max(c, 1)
+        else:
+            conv1, conv2 = _layer(model, f"{name}_path1_conv1"), _layer(model, f"{name}_path1_conv2")
+            form = "a" if _layer(model, f"{name}_path1_conv3") is not None else "b"
+            c = 0
+            while _layer(model, f"{name}_path{c + 1}_conv1") is not None:
+                c += 1
+            d = conv1.filters if conv1 is not None else 0
+        if conv1 is None or conv2 is None or c < 1 or d < 1:
+            continue
+        specs.append(BlockSpec(name, form, int(conv1.input.shape[-1]), int(bn3.gamma.shape[0]), c, d,
+                               int(conv2.strides[0]), impl))
+    return specs
+
+
+def _block_layers(model, spec):
+    prefix = spec.name + "_"
+    return [layer for layer in model.layers
+            if layer.name.startswith(prefix) and _BLOCK_PART.match(layer.name[len(prefix):])]
+
+
+def _get(model, name):
+    return [np.asarray(w) for w in model.get_layer(name).get_weights()]
+
+
+def _concat(parts, axis):
+    return [np.concatenate(ws, axis=axis) for ws in zip(*parts)]
+
+
+def canonical_weights(model, spec):
+    """A block's weights in form (c)'s layout: {part: [arrays]} for conv1..3, bn1..3, shortcut."""
+    n, c = spec.name, spec.cardinality
+    w = {}
+    if spec.form == "c":
+        for part in ("conv1", "bn1", "conv2", "bn2", "conv3"):
+            w[part] = _get(model, f"{n}_{part}")
+    else:
+        for part in ("conv1", "bn1", "conv2", "bn2"):
+            axis = -1  # output channels of kernels; the only axis of BN vectors
+            w[part] = _concat([_get(model, f"{n}_path{i}_{part}") for i in range(1, c + 1)], axis)
+        if spec.form == "a":  # each path's 1x1 reads its own d channels: rows of one 1x1 kernel
+            w["conv3"] = _concat([_get(model, f"{n}_path{i}_conv3") for i in range(1, c + 1)], 2)
+        else:
+            w["conv3"] = _get(model, f"{n}_conv3")
+    w["bn3"] = _get(model, f"{n}_bn3")
+    if _layer(model, f"{n}_shortcut_conv") is not None:
+        w["shortcut_conv"] = _get(model, f"{n}_shortcut_conv")
+        w["shortcut_bn"] = _get(model, f"{n}_shortcut_bn")
+    return w
+
+
+def set_canonical_weights(model, spec, w):
+    """Write form (c)-layout weights ``w`` into the block ``spec`` of ``model`` (of any form)."""
+    n, c, d = spec.name, spec.cardinality, spec.bottleneck_width
+    assign = {part: w[part] for part in ("bn3", "shortcut_conv", "shortcut_bn") if part in w}
+    if spec.form == "c":
+        assign.update({part: w[part] for part in ("conv1", "bn1", "conv2", "bn2", "conv3")})
+    else:
+        for i in range(c):
+            channels = slice(i * d, (i + 1) * d)
+            for part in ("conv1", "bn1", "conv2", "bn2"):
+                assign[f"path{i + 1}_{part}"] = [a[..., channels] for a in w[part]]
+            if spec.form == "a":
+                assign[f"path{i + 1}_conv3"] = [w["conv3"][0][:, :, channels, :]]
+        if spec.form == "b":
+            assign["conv3"] = w["conv3"]
+    for part, arrays in assign.items():
+        model.get_layer(f"{n}_{part}").set_weights(arrays)
+
+
+def convert(model, form):
+    """A new model with every library block of ``model`` in ``form`` ("a", "b", "c" or "auto").
+
+    The weights are carried over so that both models compute the same function (to float32
+    rounding). Raises ``ValueError`` for a model that holds no block built by ``resnext_edu``.
+    """
+    one_of("form", form, FORMS)
+    form = resolve_form(form)
+    if not isinstance(model, keras.Model) or not hasattr(model, "inputs") or not model.inputs:
+        raise ValueError("convert needs a functional keras.Model built with resnext_edu's blocks or models; "
+                         f"got {type(model).__name__}.")
+    specs = find_blocks(model)
+    if not specs:
+        raise ValueError(f"convert found no resnext_edu block in model {model.name!r}: it works on models built "
+                         "with resnext_edu.blocks.resnext_block / bottleneck_block or resnext_edu.models.")
+    owner = {layer.name: spec for spec in specs for layer in _block_layers(model, spec)}
+    new_inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=t.name) for t in model.inputs]
+    tensors = {id(t): n for t, n in zip(model.inputs, new_inputs)}
+    copies, done = [], set()
+
+    def mapped(t):
+        return [mapped(x) for x in t] if isinstance(t, (list, tuple)) else tensors[id(t)]
+
+    try:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                continue
+            spec = owner.get(layer.name)
+            if spec is None:
+                new = layer.__class__.from_config(layer.get_config())
+                tensors[id(layer.output)] = new(mapped(layer.input))
+                copies.append((new, layer))
+            elif spec.name not in done:
+                first = f"{spec.name}_conv1" if spec.form == "c" else f"{spec.name}_path1_conv1"
+                x = mapped(model.get_layer(first).input)
+                tensors[id(model.get_layer(f"{spec.name}_out").output)] = resnext_block(
+                    x, spec.filters, spec.cardinality, spec.bottleneck_width, spec.strides, form, spec.name,
+                    conv_implementation=spec.conv_implementation)
+                done.add(spec.name)
+        inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs
+        outputs = mapped(model.outputs)
+        new_model = keras.Model(inputs, outputs[0] if len(outputs) == 1 else outputs, name=model.name)
+    except (KeyError, AttributeError) as err:
+        raise ValueError(f"convert cannot follow the graph of model {model.name!r} (it handles chains of "
+                         f"layers and resnext_edu blocks, each layer used once): {err!r}") from err
+    for new, old in copies:
+        new.set_weights(old.get_weights())
+    for spec in specs:
+        set_canonical_weights(new_model, dataclasses.replace(spec, form=form), canonical_weights(model, spec))
+    return new_model
+
+
+__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "GroupConv2D"]

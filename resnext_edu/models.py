@@ -1,0 +1,105 @@
+"""Whole networks, built from the table of stages in ``resnext_edu.complexity`` (paper Table 1).
+
+``resnext(depth, cardinality, bottleneck_width)`` is ResNeXt-{depth} (C x d); C=1, d=64 is ResNet.
+``resnext29`` is the paper's CIFAR network (Sec. 5.3, Table 7).
+"""
+
+import dataclasses
+
+import keras
+
+from resnext_edu import complexity
+from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
+
+
+def _check_input_shape(input_shape):
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels); got {input_shape!r}.")
+    channels = input_shape[-1]
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"input_shape's channels must be a whole number >= 1; got {channels!r}.")
+    return tuple(input_shape)
+
+
+def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto"):
+    """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier."""
+    input_shape = _check_input_shape(input_shape)
+    resolve_form(form)
+    arch = dataclasses.replace(arch, in_channels=input_shape[-1])
+    inputs = keras.Input(input_shape, name="image")
+    x = keras.layers.Conv2D(arch.stem_filters, arch.stem_kernel, arch.stem_strides, padding="same",
+                            use_bias=False, kernel_initializer="he_normal", name="conv1_conv")(inputs)
+    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
+    x = keras.layers.ReLU(name="conv1_relu")(x)
+    if arch.stem_pool:
+        x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+    for stage in arch.stages:
+        for i in range(stage.blocks):
+            x = resnext_block(x, stage.out_channels, stage.cardinality, stage.bottleneck_width,
+                              strides=stage.strides if i == 0 else 1, form=form,
+                              name=f"{stage.name}_block{i + 1}", conv_implementation=conv_implementation)
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name="fc")(x)
+    return keras.Model(inputs, outputs, name=arch.name)
+
+
+def resnext(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_shape=(224, 224, 3),
+            form="auto", **kwargs):
+    """ResNeXt-{depth} (C x d) for ImageNet (Table 1); depth 50, 101 or 152. Outputs logits."""
+    _check_input_shape(input_shape)
+    arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes,
+                                            tuple(input_shape[:2]))
+    return build(arch, input_shape, form, **kwargs)
+
+
+def resnext29(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto",
+              **kwargs):
+    """The CIFAR ResNeXt-29 (C x d): 3x3 stem of 64, 3 stages of 3 blocks, d doubling per stage."""
+    _check_input_shape(input_shape)
+    arch = complexity.cifar_architecture(cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]))
+    return build(arch, input_shape, form, **kwargs)
+
+
+def resnet50(**kwargs):
+    """ResNet-50 (1 x 64d): 25,557,032 trainable parameters, 4.1 G multiply-adds."""
+    return resnext(50, 1, 64, **kwargs)
+
+
+def resnet101(**kwargs):
+    """ResNet-101 (1 x 64d)."""
+    return resnext(101, 1, 64, **kwargs)
+
+
+def resnet152(**kwargs):
+    """ResNet-152 (1 x 64d)."""
+    return resnext(152, 1, 64, **kwargs)
+
+
+def resnext50_32x4d(**kwargs):
+    """ResNeXt-50 (32 x 4d): 25,028,904 trainable parameters, 4.2 G multiply-adds (Table 3)."""
+    return resnext(50, 32, 4, **kwargs)
+
+
+def resnext101_32x4d(**kwargs):
+    """ResNeXt-101 (32 x 4d)."""
+    return resnext(101, 32, 4, **kwargs)
+
+
+def resnext101_32x8d(**kwargs):
+    """ResNeXt-101 (32 x 8d), torchvision's wide variant."""
+    return resnext(101, 32, 8, **kwargs)
+
+
+def resnext29_8x64d(**kwargs):
+    """CIFAR ResNeXt-29 (8 x 64d): 34.4 M parameters (Table 7)."""
+    return resnext29(8, 64, **kwargs)
+
+
+def resnext29_16x64d(**kwargs):
+    """CIFAR ResNeXt-29 (16 x 64d): 68.1 M parameters (Table 7)."""
+    return resnext29(16, 64, **kwargs)
+
+
+#: The presets by name, as the guide's table lists them.
+PRESETS = {f.__name__: f for f in (resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x4d,
+                                    resnext101_32x8d, resnext29_8x64d, resnext29_16x64d)}
