@@ -5,7 +5,7 @@ Xie et al., 2017, "Aggregated Residual Transformations for Deep Neural Networks"
 Modules, in the order the book meets them:
 
 - ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)
-- ``layers``      ``GroupConv2D``: a grouped convolution that is fast for inference and training
+- ``layers``      ``Conv2D``: Keras' conv layer with a grouped path fast for inference and training
 - ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)

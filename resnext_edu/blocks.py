@@ -16,7 +16,7 @@ so that model summaries read like the paper's table and ``equivalence.convert`` 
 import keras
 
 from resnext_edu._checks import FORMS, one_of, positive_int
-from resnext_edu.layers import GroupConv2D
+from resnext_edu import layers
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
@@ -25,7 +25,7 @@ BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
 def resolve_form(form, cardinality=32):
     """The form ``form`` builds: ``"auto"`` is (c), one grouped conv whose op suits the device.
 
-    (c) is fastest wherever the grouped conv runs on a native kernel, which ``GroupConv2D``
+    (c) is fastest wherever the grouped conv runs on a native kernel, which ``layers.Conv2D``
     ensures (see ``resnext_edu.layers``); the C small convolutions of (a) and (b) cost a kernel
     launch and a memory pass each. ``python -m resnext_edu.benchmark`` measures all of them.
     """
@@ -35,11 +35,8 @@ def resolve_form(form, cardinality=32):
 
 
 def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto"):
-    kwargs = dict(padding="same", use_bias=False, kernel_initializer="he_normal", name=name)
-    if groups > 1:
-        return GroupConv2D(filters, kernel_size, strides, groups=groups, implementation=implementation,
-                           **kwargs)(x)
-    return keras.layers.Conv2D(filters, kernel_size, strides, **kwargs)(x)
+    return layers.Conv2D(filters, kernel_size, strides, padding="same", groups=groups, use_bias=False,
+                         kernel_initializer="he_normal", implementation=implementation, name=name)(x)
 
 
 def _bn(x, name):
@@ -67,7 +64,7 @@ def resnext_block(x, filters, cardinality, bottleneck_width, strides=1, form="c"
 
     ``filters``: output channels; ``cardinality``: C, the number of paths; ``bottleneck_width``: d,
     each path's inner width; ``strides``: of the 3x3 conv (and of the projection shortcut).
-    ``conv_implementation`` is passed to ``GroupConv2D`` in form (c) ("keras" gives the stock op).
+    ``conv_implementation`` is passed to the grouped ``layers.Conv2D`` of form (c) ("keras": the stock op).
     """
     in_channels = _input_channels(x)
     filters = positive_int("filters", filters)

@@ -78,7 +78,7 @@ def _input_size(input_size, minimum):
 
 def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224):
     """ResNeXt-{depth} (C x d) for ImageNet, as in Table 1 (C=1, d=64 is ResNet-{depth})."""
-    if isinstance(depth, bool) or depth not in STAGE_BLOCKS:
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in STAGE_BLOCKS:
         allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
         hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
         raise ValueError(f"depth must be one of {allowed}; got {depth!r}{hint}.")
@@ -185,11 +185,10 @@ def stage_table(arch):
     h, w = arch.input_size
     p, m = _conv(arch.in_channels, arch.stem_filters, arch.stem_kernel)
     size = (math.ceil(h / arch.stem_strides), math.ceil(w / arch.stem_strides))
-    macs = m * size[0] * size[1]
-    if arch.stem_pool:
-        size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
     rows = [dict(stage="conv1", output_size=size, blocks=0, out_channels=arch.stem_filters,
-                 group_width=None, cardinality=None, params=p, macs=macs)]
+                 group_width=None, cardinality=None, params=p, macs=m * size[0] * size[1])]
+    if arch.stem_pool:  # Table 1 puts the 3x3 max pool at the head of conv2
+        size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
     channels = arch.stem_filters
     for stage in arch.stages:
         params = macs = 0
@@ -206,9 +205,27 @@ def stage_table(arch):
     return rows
 
 
-def architecture_params(arch):
-    """Trainable parameters of a whole network (what Keras reports as trainable)."""
-    return sum(row["params"] for row in stage_table(_with_size(arch, (arch.downsampling,) * 2)))
+def architecture_params(arch, batchnorm=True):
+    """Trainable parameters of a whole network (what Keras reports as trainable).
+
+    ``batchnorm=False`` leaves out BN's gamma and beta (2 per channel), counting conv and fc weights
+    only: the convention of the paper's Table 7 (68.1 M for ResNeXt-29 16x64d; 68.2 M with BN).
+    """
+    rows = stage_table(_with_size(arch, (arch.downsampling,) * 2))
+    total = sum(row["params"] for row in rows)
+    return total if batchnorm else total - 2 * _bn_channels(arch)
+
+
+def _bn_channels(arch):
+    """Channels normalised by BatchNorm layers in the whole network (each has a gamma and a beta)."""
+    channels, total = arch.stem_filters, arch.stem_filters
+    for stage in arch.stages:
+        for i in range(stage.blocks):
+            total += 2 * stage.group_width + stage.out_channels
+            if i == 0 and (stage.strides != 1 or channels != stage.out_channels):
+                total += stage.out_channels
+            channels = stage.out_channels
+    return total
 
 
 def architecture_macs(arch):
@@ -216,9 +233,9 @@ def architecture_macs(arch):
     return sum(row["macs"] for row in stage_table(arch))
 
 
-def model_params(depth, cardinality, bottleneck_width, num_classes=1000):
+def model_params(depth, cardinality, bottleneck_width, num_classes=1000, *, batchnorm=True):
     """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d)."""
-    return architecture_params(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes))
+    return architecture_params(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes), batchnorm)
 
 
 def model_macs(depth, cardinality, bottleneck_width, num_classes=1000, input_size=224):
@@ -226,9 +243,12 @@ def model_macs(depth, cardinality, bottleneck_width, num_classes=1000, input_siz
     return architecture_macs(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, input_size))
 
 
-def resnext29_params(cardinality=8, bottleneck_width=64, num_classes=10):
-    """Trainable parameters of the CIFAR ResNeXt-29 (C x d): 34.4 M for 8x64d (Table 7)."""
-    return architecture_params(cifar_architecture(cardinality, bottleneck_width, num_classes))
+def resnext29_params(cardinality=8, bottleneck_width=64, num_classes=10, *, batchnorm=True):
+    """Trainable parameters of the CIFAR ResNeXt-29 (C x d): 34.4 M for 8x64d (Table 7).
+
+    Table 7's figures (34.4 M, 68.1 M) count conv and fc weights: ``batchnorm=False``.
+    """
+    return architecture_params(cifar_architecture(cardinality, bottleneck_width, num_classes), batchnorm)
 
 
 def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32):

@@ -14,7 +14,6 @@ import numpy as np
 
 from resnext_edu._checks import FORMS, one_of
 from resnext_edu.blocks import resnext_block, resolve_form
-from resnext_edu.layers import GroupConv2D
 
 _BLOCK_PART = re.compile(
     r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$")
@@ -142,7 +141,8 @@ def convert(model, form):
         raise ValueError(f"convert found no resnext_edu block in model {model.name!r}: it works on models built "
                          "with resnext_edu.blocks.resnext_block / bottleneck_block or resnext_edu.models.")
     owner = {layer.name: spec for spec in specs for layer in _block_layers(model, spec)}
-    new_inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=t.name) for t in model.inputs]
+    input_names = {id(layer.output): layer.name for layer in model.layers if isinstance(layer, keras.layers.InputLayer)}
+    new_inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=input_names.get(id(t))) for t in model.inputs]
     tensors = {id(t): n for t, n in zip(model.inputs, new_inputs)}
     copies, done = [], set()
 
@@ -178,4 +178,4 @@ def convert(model, form):
     return new_model
 
 
-__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "GroupConv2D"]
+__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert"]

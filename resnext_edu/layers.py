@@ -1,17 +1,19 @@
-"""``GroupConv2D``: the grouped convolution of form (c), fast for inference and training.
+"""``Conv2D``: Keras' conv layer with a grouped convolution (form c) fast for inference and training.
 
 Keras 3 on TensorFlow sends ``Conv2D(groups > 1)`` through XLA, which on a CPU is about 9x
 slower to predict and hundreds of times slower to train than TensorFlow's own ``tf.nn.conv2d``
-on the same grouped kernel. ``GroupConv2D`` is a ``keras.layers.Conv2D`` (same weights, same
-layout: kernel ``(kh, kw, in/groups, out)``, so saved weights load either way) whose grouped
-convolution runs on the fastest exact computation of the backend and device:
+on the same grouped kernel. ``resnext_edu.layers.Conv2D`` is a ``keras.layers.Conv2D`` (same
+weights, same layout: kernel ``(kh, kw, in/groups, out)``) whose grouped convolution runs on the
+fastest exact computation of the backend and device. It keeps the class name ``Conv2D`` because
+Keras 3 files a layer's weights under its class name: weight files of models built with it and
+with the stock layer are interchangeable. Computations (``implementation``):
 
 - ``"native"``: ``tf.nn.conv2d`` with the grouped kernel (oneDNN on CPU, cuDNN on GPU);
 - ``"split"``: one ``tf.nn.conv2d`` per group, concatenated (exact, for TensorFlow builds
   whose native op rejects grouped kernels);
 - ``"keras"``: Keras' own op (the stock layer's computation; the right one on JAX and PyTorch).
 
-``implementation="auto"`` (the default) picks "native" when a one-off check on the current
+``"auto"`` (the default) picks "native" when a one-off check on the current
 device shows that TensorFlow computes grouped convolutions and their gradients exactly, else
 "split"; on other backends it uses Keras' op.
 """
@@ -62,7 +64,7 @@ def _split_conv(x, kernel, groups, strides, padding, dilations):
 
 
 def resolve_implementation(implementation="auto"):
-    """The computation ``GroupConv2D`` uses for ``implementation`` on this backend and device."""
+    """The computation ``Conv2D`` uses for ``implementation`` on this backend and device."""
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {implementation!r}.")
     if implementation != "auto":
@@ -76,14 +78,14 @@ def resolve_implementation(implementation="auto"):
 
 
 @keras.saving.register_keras_serializable(package="resnext_edu")
-class GroupConv2D(keras.layers.Conv2D):
-    """``keras.layers.Conv2D`` with ``groups`` computed by the fastest exact op (see module doc)."""
+class Conv2D(keras.layers.Conv2D):
+    """``keras.layers.Conv2D`` whose ``groups > 1`` convolution runs on the fastest exact op (module doc)."""
 
     def __init__(self, *args, implementation="auto", **kwargs):
         super().__init__(*args, **kwargs)
         resolve_implementation(implementation)  # validates early
         if self.data_format != "channels_last" and implementation in ("native", "split"):
-            raise ValueError("GroupConv2D's 'native' and 'split' implementations need channels_last data.")
+            raise ValueError("Conv2D's 'native' and 'split' implementations need channels_last data.")
         self.implementation = implementation
 
     def convolution_op(self, inputs, kernel):

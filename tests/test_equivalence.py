@@ -1,0 +1,339 @@
+"""Forms (a), (b), (c) compute one function; ``layers.Conv2D`` computes what Keras' grouped Conv2D does.
+
+The paper's Fig. 3 (Xie et al. 2017, arXiv 1611.05431; GUIDE.md §1.3): aggregated paths (a),
+early concatenation (b) and grouped convolution (c) are equivalent, so weights carried by
+``equivalence.convert`` between any two forms give the same outputs to float32 precision. Checked
+with random, non-trivial BatchNorm statistics in inference mode, for identity, projection and
+strided blocks and a small whole network. Also: ``convert``'s errors, and ``layers.Conv2D``
+(each implementation) against ``keras.layers.Conv2D(groups=...)``: outputs, gradients, weight
+files and ``.keras`` round trips (GUIDE §5 on why the layer exists).
+"""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from resnext_edu import blocks, equivalence, layers, models
+
+FORMS = ("a", "b", "c")
+TOLERANCE = 1e-4
+
+
+def randomize_batch_norm(model, seed=0):
+    """Give every BatchNormalization layer random gamma, beta, moving mean and variance."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+            layer.beta.assign(rng.normal(0, 0.1, n).astype("float32"))
+            layer.moving_mean.assign(rng.normal(0, 0.1, n).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, n).astype("float32"))
+    return model
+
+
+def block_model(form, in_channels, filters, cardinality, width, strides, side=8):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((side, side, in_channels))
+    y = blocks.resnext_block(inputs, filters, cardinality, width, strides, form=form, name="block")
+    return randomize_batch_norm(keras.Model(inputs, y), seed=1)
+
+
+def max_difference(model_1, model_2, x):
+    return float(np.max(np.abs(np.asarray(model_1(x, training=False)) - np.asarray(model_2(x, training=False)))))
+
+
+def assert_same_function(model_1, model_2, x):
+    """max |y1 - y2| < 1e-4 for outputs of order 1; float32 rounding grows with the outputs' size."""
+    scale = max(1.0, float(np.max(np.abs(np.asarray(model_1(x, training=False))))))
+    assert max_difference(model_1, model_2, x) < TOLERANCE * scale
+
+
+def sample(shape, seed=2):
+    return np.random.default_rng(seed).standard_normal((2, *shape)).astype("float32")
+
+
+def forms_of(model):
+    return [spec.form for spec in equivalence.find_blocks(model)]
+
+
+def weights_by_layer(model):
+    return {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in model.layers if layer.weights}
+
+
+# Single blocks: (in channels, filters, C, d, strides).
+BLOCKS = {
+    "identity": (64, 64, 4, 4, 1),
+    "projection": (32, 64, 4, 2, 2),
+    "strided_same_channels": (64, 64, 4, 4, 2),
+}
+
+
+@pytest.fixture(scope="module", params=list(BLOCKS))
+def block_sources(request):
+    """(input shape, {form: model}) for one block configuration, random weights in every form."""
+    in_channels, *config = BLOCKS[request.param]
+    sources = {form: block_model(form, in_channels, *config) for form in FORMS}
+    return (8, 8, in_channels), sources
+
+
+@pytest.fixture(scope="module")
+def network_sources():
+    """A small CIFAR ResNeXt-29 (C=3, d=2) in every form, random weights and BN statistics."""
+    sources = {}
+    for form in FORMS:
+        keras.utils.set_random_seed(0)
+        model = models.resnext29(3, 2, num_classes=5, input_shape=(8, 8, 3), form=form)
+        sources[form] = randomize_batch_norm(model, seed=1)
+    return (8, 8, 3), sources
+
+
+DIRECTIONS = list(itertools.permutations(FORMS, 2))
+
+
+@pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=[f"{a}->{b}" for a, b in DIRECTIONS])
+def test_block_forms_equal_after_convert(block_sources, source, target):
+    shape, sources = block_sources
+    converted = equivalence.convert(sources[source], target)
+    assert forms_of(converted) == [target]
+    assert_same_function(sources[source], converted, sample(shape))
+
+
+@pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=[f"{a}->{b}" for a, b in DIRECTIONS])
+def test_network_forms_equal_after_convert(network_sources, source, target):
+    shape, sources = network_sources
+    converted = equivalence.convert(sources[source], target)
+    assert forms_of(converted) == [target] * 9
+    assert_same_function(sources[source], converted, sample(shape))
+
+
+def test_block_sources_are_not_trivial(block_sources):
+    """Differently initialised forms differ: the equalities above are not vacuous."""
+    shape, sources = block_sources
+    x = sample(shape)
+    assert max_difference(sources["a"], sources["c"], x) > 1e-2
+    assert float(np.std(np.asarray(sources["c"](x, training=False)))) > 1e-2
+
+
+def test_converted_form_a_has_per_path_layers(block_sources):
+    _, sources = block_sources
+    converted = equivalence.convert(sources["c"], "a")
+    names = {layer.name for layer in converted.layers}
+    assert {"block_path4_conv3", "block_sum"} <= names
+    assert not any(getattr(layer, "groups", 1) > 1 for layer in converted.layers)
+
+
+@pytest.mark.parametrize("via", ["a", "b"])
+def test_round_trip_gives_identical_weights(block_sources, via):
+    _, sources = block_sources
+    back = equivalence.convert(equivalence.convert(sources["c"], via), "c")
+    before, after = weights_by_layer(sources["c"]), weights_by_layer(back)
+    assert before.keys() == after.keys()
+    for name, arrays in before.items():
+        assert len(arrays) == len(after[name]), name
+        for old, new in zip(arrays, after[name], strict=True):
+            np.testing.assert_array_equal(old, new, err_msg=name)
+
+
+def test_network_round_trip_c_a_c_gives_identical_weights(network_sources):
+    _, sources = network_sources
+    back = equivalence.convert(equivalence.convert(sources["c"], "a"), "c")
+    before, after = weights_by_layer(sources["c"]), weights_by_layer(back)
+    assert before.keys() == after.keys()
+    for name, arrays in before.items():
+        for old, new in zip(arrays, after[name], strict=True):
+            np.testing.assert_array_equal(old, new, err_msg=name)
+
+
+def test_convert_auto_gives_form_c(network_sources):
+    shape, sources = network_sources
+    converted = equivalence.convert(sources["a"], "auto")
+    assert forms_of(converted) == ["c"] * 9
+    grouped = [layer for layer in converted.layers if getattr(layer, "groups", 1) > 1]
+    assert len(grouped) == 9 and all(layer.groups == 3 for layer in grouped)
+    assert_same_function(sources["a"], converted, sample(shape))
+
+
+@pytest.mark.parametrize("target", FORMS)
+def test_convert_keeps_non_block_weights(network_sources, target):
+    _, sources = network_sources
+    source = sources["b"]
+    converted = equivalence.convert(source, target)
+    for name in ("conv1_conv", "conv1_bn", "fc"):
+        for old, new in zip(source.get_layer(name).get_weights(), converted.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(old, new, err_msg=name)
+
+
+def test_convert_keeps_layer_names():
+    """Every layer of a block model, its input layer (named by Keras, not by the user) included, keeps its name."""
+    model = block_model("c", 16, 16, 2, 2, 1)
+    converted = equivalence.convert(model, "c")
+    assert [layer.name for layer in converted.layers] == [layer.name for layer in model.layers]
+
+
+def test_convert_keeps_model_name_and_shapes(network_sources):
+    _, sources = network_sources
+    converted = equivalence.convert(sources["c"], "a")
+    assert converted.name == sources["c"].name
+    assert converted.input_shape == sources["c"].input_shape
+    assert converted.output_shape == sources["c"].output_shape
+
+
+def test_convert_bottleneck_block():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 16))
+    model = randomize_batch_norm(keras.Model(inputs, blocks.bottleneck_block(inputs, 32, 2, name="res")))
+    converted = equivalence.convert(model, "a")
+    assert forms_of(converted) == ["a"]
+    assert_same_function(model, converted, sample((8, 8, 16)))
+
+
+# --- convert's errors ---------------------------------------------------------------------------
+
+
+def test_convert_rejects_sequential_without_blocks():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="no resnext_edu block"):
+        equivalence.convert(model, "a")
+
+
+def test_convert_rejects_plain_conv_model():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv1")(inputs)
+    x = keras.layers.Conv2D(4, 3, name="conv2", groups=2)(x)
+    with pytest.raises(ValueError, match="no resnext_edu block"):
+        equivalence.convert(keras.Model(inputs, x), "c")
+
+
+def test_convert_rejects_keras_applications_resnet50():
+    model = keras.applications.ResNet50(weights=None)
+    with pytest.raises(ValueError, match="resnext_edu"):
+        equivalence.convert(model, "a")
+
+
+@pytest.mark.parametrize("not_a_model", ["resnext50", None, 3, keras.layers.Dense(3)])
+def test_convert_rejects_non_models(not_a_model):
+    with pytest.raises(ValueError, match="keras.Model"):
+        equivalence.convert(not_a_model, "c")
+
+
+@pytest.mark.parametrize("form", ["d", "C", None, 3])
+def test_convert_rejects_unknown_form(block_sources, form):
+    _, sources = block_sources
+    with pytest.raises(ValueError, match="form must be one of"):
+        equivalence.convert(sources["c"], form)
+
+
+# --- layers.Conv2D -------------------------------------------------------------------------------
+
+
+def implementation_param(name):
+    marks = []
+    if name == "native":
+        marks = pytest.mark.skipif(
+            not layers.native_grouped_conv_works(), reason="TensorFlow's conv ops reject grouped kernels on this device"
+        )
+    return pytest.param(name, marks=marks)
+
+
+IMPLEMENTATIONS = [implementation_param(name) for name in ("native", "split", "keras")]
+
+
+def conv_pair(implementation, strides, groups=4, filters=8, padding="same", use_bias=True):
+    """A library Conv2D and a stock Conv2D with the same (random) weights, both built on 8 channels."""
+    keras.utils.set_random_seed(0)
+    kwargs = dict(filters=filters, kernel_size=3, strides=strides, padding=padding, groups=groups, use_bias=use_bias)
+    ours = layers.Conv2D(implementation=implementation, **kwargs)
+    stock = keras.layers.Conv2D(**kwargs)
+    ours.build((None, 9, 9, 8))
+    stock.build((None, 9, 9, 8))
+    rng = np.random.default_rng(3)
+    stock.set_weights([rng.standard_normal(w.shape).astype("float32") for w in stock.get_weights()])
+    ours.set_weights(stock.get_weights())
+    return ours, stock
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("strides", [1, 2])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_group_conv_outputs_equal_stock_conv(implementation, strides, padding):
+    ours, stock = conv_pair(implementation, strides, padding=padding)
+    x = tf.constant(sample((9, 9, 8)))
+    y_ours, y_stock = ours(x), stock(x)
+    assert y_ours.shape == y_stock.shape
+    assert float(tf.reduce_max(tf.abs(y_ours - y_stock))) < TOLERANCE
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("strides", [1, 2])
+def test_group_conv_gradients_equal_stock_conv(implementation, strides):
+    ours, stock = conv_pair(implementation, strides, use_bias=False)
+    x = tf.constant(sample((9, 9, 8)))
+    upstream = tf.constant(np.random.default_rng(4).standard_normal(stock(x).shape).astype("float32"))
+    grads = []
+    for layer in (ours, stock):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * upstream)
+        grads.append(tape.gradient(loss, [x, layer.kernel]))
+    for g_ours, g_stock in zip(*grads, strict=True):
+        assert float(tf.reduce_max(tf.abs(g_ours - g_stock))) < TOLERANCE
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_group_conv_kernel_has_stock_layout(implementation):
+    ours, stock = conv_pair(implementation, 1)
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in stock.weights] == [(3, 3, 2, 8), (8,)]
+
+
+def test_group_conv_rejects_unknown_implementation():
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        layers.Conv2D(8, 3, groups=2, implementation="xla")
+
+
+def _one_conv_model(conv_class, **kwargs):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((9, 9, 8), name="x")
+    y = conv_class(8, 3, groups=4, padding="same", name="grouped", **kwargs)(inputs)
+    return keras.Model(inputs, y, name="one_conv")
+
+
+def test_group_conv_weights_load_into_stock_conv(tmp_path):
+    ours = _one_conv_model(layers.Conv2D, implementation="split")
+    stock = _one_conv_model(keras.layers.Conv2D, kernel_initializer="zeros")
+    ours.save_weights(tmp_path / "w.weights.h5")
+    stock.load_weights(tmp_path / "w.weights.h5")
+    x = sample((9, 9, 8))
+    assert max_difference(ours, stock, x) < TOLERANCE
+
+
+def test_stock_conv_weights_load_into_group_conv(tmp_path):
+    stock = _one_conv_model(keras.layers.Conv2D)
+    ours = _one_conv_model(layers.Conv2D, implementation="split", kernel_initializer="zeros")
+    stock.save_weights(tmp_path / "w.weights.h5")
+    ours.load_weights(tmp_path / "w.weights.h5")
+    x = sample((9, 9, 8))
+    assert max_difference(ours, stock, x) < TOLERANCE
+
+
+def test_group_conv_model_keras_file_round_trip(tmp_path):
+    model = _one_conv_model(layers.Conv2D, implementation="split")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    layer = loaded.get_layer("grouped")
+    assert isinstance(layer, layers.Conv2D)
+    assert (layer.groups, layer.implementation) == (4, "split")
+    assert max_difference(model, loaded, sample((9, 9, 8))) < 1e-6
+
+
+def test_resnext_block_keras_file_round_trip(tmp_path):
+    model = block_model("c", 64, 64, 4, 4, 1)
+    path = tmp_path / "block.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert forms_of(loaded) == ["c"]
+    assert max_difference(model, loaded, sample((8, 8, 64))) < 1e-6

@@ -1,0 +1,234 @@
+"""Keras models of ``resnext_edu.models`` against the exact counts and the paper's Table 1.
+
+Checks that what Keras builds has the trainable parameters of GUIDE.md §2 and the multiply-adds
+that ``resnext_edu.complexity`` computes (analytic == Keras over a sweep of depth, C, d, classes),
+and that the built ResNeXt-50 (32x4d) has the structure of Table 1 of Xie et al. 2017
+(arXiv 1611.05431): stage sizes, grouped 3x3 with the stride, no conv biases, BN after every conv,
+projection shortcuts only in each stage's first block (torchvision's design, GUIDE §2).
+"""
+
+import math
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from resnext_edu import complexity, introspect, models
+
+# GUIDE §2: builder -> ((depth, C, d), trainable params).
+PRESETS = {
+    "resnet50": ((50, 1, 64), 25_557_032),
+    "resnext50_32x4d": ((50, 32, 4), 25_028_904),
+    "resnet101": ((101, 1, 64), 44_549_160),
+    "resnext101_32x4d": ((101, 32, 4), 44_177_704),
+    "resnext101_32x8d": ((101, 32, 8), 88_791_336),
+}
+
+
+@pytest.fixture(scope="module")
+def resnext50():
+    """ResNeXt-50 (32x4d) at 224x224x3, 1000 classes, built once for this module."""
+    return models.resnext50_32x4d()
+
+
+@pytest.fixture(scope="module", params=list(PRESETS))
+def preset(request):
+    """(name, model) for each preset of the guide's table, built once each at 224x224x3."""
+    name = request.param
+    if name == "resnext50_32x4d":
+        return name, request.getfixturevalue("resnext50")
+    return name, getattr(models, name)()
+
+
+# --- the guide's table --------------------------------------------------------------------------
+
+
+def test_preset_trainable_params_match_guide(preset):
+    name, model = preset
+    assert introspect.trainable_params(model) == PRESETS[name][1]
+
+
+def test_preset_macs_match_complexity(preset):
+    name, model = preset
+    assert introspect.count_macs(model) == complexity.model_macs(*PRESETS[name][0])
+
+
+def test_preset_is_what_models_resnext_builds(preset):
+    name, model = preset
+    assert model.name == name
+    assert model.output_shape == (None, 1000)
+
+
+def test_resnext50_count_params_includes_bn_moving_statistics(resnext50):
+    assert resnext50.count_params() == 25_097_128
+    bn_channels = sum(
+        layer.gamma.shape[0] for layer in resnext50.layers if isinstance(layer, keras.layers.BatchNormalization)
+    )
+    assert resnext50.count_params() - introspect.trainable_params(resnext50) == 2 * bn_channels
+
+
+def test_resnext50_forward_pass_on_a_batch_of_two(resnext50):
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).standard_normal((2, 224, 224, 3)).astype("float32")
+    y = np.asarray(resnext50(x, training=False))
+    assert y.shape == (2, 1000)
+    assert np.all(np.isfinite(y))
+    assert not np.allclose(y[0], y[1])
+
+
+# --- analytic == Keras over a sweep -------------------------------------------------------------
+
+SWEEP = [(50, 1, 64, 10), (50, 2, 40, 7), (50, 8, 14, 1000), (101, 4, 24, 3), (152, 1, 64, 5), (50, 3, 5, 2)]
+
+
+@pytest.mark.parametrize(("depth", "c", "d", "num_classes"), SWEEP)
+def test_keras_params_equal_analytic(depth, c, d, num_classes):
+    model = models.resnext(depth, c, d, num_classes, input_shape=(64, 64, 3))
+    assert introspect.trainable_params(model) == complexity.model_params(depth, c, d, num_classes)
+    assert model.output_shape == (None, num_classes)
+
+
+@pytest.mark.parametrize(
+    ("depth", "c", "d", "num_classes", "input_shape"),
+    [(50, 2, 40, 7, (224, 224, 3)), (50, 3, 5, 2, (224, 224, 3)), (50, 3, 5, 2, (100, 75, 3))],
+)
+def test_keras_macs_equal_analytic(depth, c, d, num_classes, input_shape):
+    """At 224, and at sides that are no multiple of 32 ("same" padding rounds each stride up)."""
+    model = models.resnext(depth, c, d, num_classes, input_shape=input_shape)
+    assert introspect.count_macs(model) == complexity.model_macs(depth, c, d, num_classes, input_shape[:2])
+    assert introspect.trainable_params(model) == complexity.model_params(depth, c, d, num_classes)
+
+
+def test_stem_follows_input_channels():
+    """The stem's input channels follow input_shape; the analytic count assumes 3, so compare by hand."""
+    model = models.resnext(50, 2, 4, 5, input_shape=(64, 64, 1))
+    assert introspect.trainable_params(model) == complexity.model_params(50, 2, 4, 5) - 7 * 7 * 2 * 64
+
+
+@pytest.mark.parametrize(("c", "d", "num_classes", "side"), [(2, 4, 10, 32), (3, 2, 100, 36)])
+def test_resnext29_keras_equals_analytic(c, d, num_classes, side):
+    model = models.resnext29(c, d, num_classes, input_shape=(side, side, 3))
+    assert introspect.trainable_params(model) == complexity.resnext29_params(c, d, num_classes)
+    assert introspect.count_macs(model) == complexity.resnext29_macs(c, d, num_classes, side)
+
+
+def test_resnext29_8x64d_params_exact():
+    model = models.resnext29(8, 64)
+    assert introspect.trainable_params(model) == complexity.resnext29_params(8, 64) == 34_426_698
+    assert model.output_shape == (None, 10)
+
+
+def test_small_model_forward_pass():
+    keras.utils.set_random_seed(0)
+    model = models.resnext29(2, 2, num_classes=3, input_shape=(8, 8, 3))
+    y = model(np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype("float32"), training=False)
+    assert tuple(y.shape) == (2, 3)
+
+
+# --- Table 1 structure of the built ResNeXt-50 --------------------------------------------------
+
+STAGES = {
+    "conv2": (3, 56, 256, 128),
+    "conv3": (4, 28, 512, 256),
+    "conv4": (6, 14, 1024, 512),
+    "conv5": (3, 7, 2048, 1024),
+}  # blocks, output side, out channels, group width
+
+
+def _conv_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def test_stage_output_shapes(resnext50):
+    assert resnext50.get_layer("conv2_block3_out").output.shape == (None, 56, 56, 256)
+    assert resnext50.get_layer("conv5_block3_out").output.shape == (None, 7, 7, 2048)
+    for stage, (blocks, side, channels, _) in STAGES.items():
+        assert resnext50.get_layer(f"{stage}_block{blocks}_out").output.shape == (None, side, side, channels)
+
+
+def test_stem_output_shapes(resnext50):
+    assert resnext50.get_layer("conv1_relu").output.shape == (None, 112, 112, 64)
+    assert resnext50.get_layer("pool1").output.shape == (None, 56, 56, 64)
+
+
+def test_blocks_per_stage(resnext50):
+    names = [layer.name for layer in resnext50.layers]
+    for stage, (blocks, *_) in STAGES.items():
+        found = [n for n in names if re.fullmatch(rf"{stage}_block\d+_out", n)]
+        assert len(found) == blocks
+
+
+def test_grouped_conv_of_conv3_block1(resnext50):
+    conv = resnext50.get_layer("conv3_block1_conv2")
+    assert conv.strides == (2, 2)
+    assert conv.groups == 32
+    assert conv.filters == 256
+    assert conv.kernel_size == (3, 3)
+
+
+def test_every_grouped_conv_has_table_1_width(resnext50):
+    for stage, (blocks, _, _, group_width) in STAGES.items():
+        for i in range(1, blocks + 1):
+            conv = resnext50.get_layer(f"{stage}_block{i}_conv2")
+            assert (conv.groups, conv.filters, conv.kernel.shape[2]) == (32, group_width, group_width // 32)
+            assert conv.strides == ((2, 2) if i == 1 and stage != "conv2" else (1, 1))
+
+
+def test_stride_sits_in_the_3x3_not_the_first_1x1(resnext50):
+    first_convs = [layer for layer in resnext50.layers if re.fullmatch(r"conv\d_block\d+_conv1", layer.name)]
+    assert len(first_convs) == 16
+    for conv in first_convs:
+        assert conv.strides == (1, 1), conv.name
+        assert conv.kernel_size == (1, 1), conv.name
+
+
+def test_no_conv_has_a_bias(resnext50):
+    convs = _conv_layers(resnext50)
+    assert len(convs) == 1 + 16 * 3 + 4
+    for conv in convs:
+        assert not conv.use_bias, conv.name
+        assert conv.bias is None, conv.name
+
+
+def test_every_conv_is_followed_by_batch_norm(resnext50):
+    consumers = {}
+    for layer in resnext50.layers:
+        for tensor in keras.tree.flatten(layer.input) if not isinstance(layer, keras.layers.InputLayer) else []:
+            consumers.setdefault(tensor._keras_history.operation.name, []).append(layer)
+    for conv in _conv_layers(resnext50):
+        following = consumers[conv.name]
+        assert len(following) == 1, conv.name
+        assert isinstance(following[0], keras.layers.BatchNormalization), conv.name
+        assert following[0].name == re.sub(r"conv(\d?)$", r"bn\1", conv.name)
+
+
+def test_projection_shortcuts_only_in_first_block_of_each_stage(resnext50):
+    shortcuts = {layer.name for layer in resnext50.layers if "shortcut" in layer.name}
+    expected = {f"conv{k}_block1_shortcut_{part}" for k in range(2, 6) for part in ("conv", "bn")}
+    assert shortcuts == expected
+    for k, (_, _, channels, _) in zip(range(2, 6), STAGES.values(), strict=True):
+        conv = resnext50.get_layer(f"conv{k}_block1_shortcut_conv")
+        assert (conv.filters, conv.kernel_size) == (channels, (1, 1))
+        assert conv.strides == ((1, 1) if k == 2 else (2, 2))
+
+
+def test_identity_blocks_add_their_input(resnext50):
+    """In blocks 2.. of a stage the Add takes the previous block's output itself."""
+    add = resnext50.get_layer("conv4_block3_add")
+    producers = [t._keras_history.operation.name for t in add.input]
+    assert "conv4_block2_out" in producers
+
+
+def test_classifier(resnext50):
+    fc = resnext50.get_layer("fc")
+    assert fc.kernel.shape == (2048, 1000)
+    assert fc.use_bias
+    assert isinstance(resnext50.get_layer("avg_pool"), keras.layers.GlobalAveragePooling2D)
+
+
+def test_params_without_batchnorm_are_the_conv_and_fc_weights(resnext50):
+    """``batchnorm=False`` (Table 7's convention) counts exactly the non-BN trainable weights."""
+    not_bn = [layer for layer in resnext50.layers if not isinstance(layer, keras.layers.BatchNormalization)]
+    weights = sum(math.prod(w.shape) for layer in not_bn for w in layer.trainable_weights)
+    assert complexity.model_params(50, 32, 4, batchnorm=False) == weights
