@@ -40,7 +40,7 @@ def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="au
 
 
 def _bn(x, name):
-    return keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
+    return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
 
 
 def _conv_bn_relu(x, filters, kernel_size, prefix, index, strides=1, groups=1, implementation="auto"):

@@ -101,3 +101,30 @@ class Conv2D(keras.layers.Conv2D):
 
     def get_config(self):
         return {**super().get_config(), "implementation": self.implementation}
+
+
+@keras.saving.register_keras_serializable(package="resnext_edu")
+class BatchNormalization(keras.layers.BatchNormalization):
+    """``keras.layers.BatchNormalization`` whose inference runs TensorFlow's fused kernel.
+
+    Keras 3 normalises with separate multiply and add ops; in inference TensorFlow's
+    ``FusedBatchNormV3`` computes the same (x - mean) / sqrt(var + eps) * gamma + beta in one
+    pass, and its graph optimiser can fold it into the preceding convolution. Training, other
+    backends and unusual configurations use Keras' own computation. Same weights, same class name
+    (so weight files interchange with the stock layer).
+    """
+
+    def _fused_inference_ok(self, inputs, training):
+        return (not training and keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4
+                and self.axis in (-1, 3) and self.center and self.scale and inputs.dtype == "float32"
+                and not getattr(self, "renorm", False) and not getattr(self, "synchronized", False))
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None or not self._fused_inference_ok(inputs, training):
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance, epsilon=self.epsilon,
+            is_training=False)
+        return y

@@ -8,7 +8,7 @@ import dataclasses
 
 import keras
 
-from resnext_edu import complexity
+from resnext_edu import complexity, layers
 from resnext_edu._checks import positive_int
 from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
 
@@ -28,7 +28,7 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(arch.stem_filters, arch.stem_kernel, arch.stem_strides, padding="same",
                             use_bias=False, kernel_initializer="he_normal", name="conv1_conv")(inputs)
-    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
     x = keras.layers.ReLU(name="conv1_relu")(x)
     if arch.stem_pool:
         x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
