@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lint format benchmark clean
+.PHONY: book test notebooks lint format benchmark clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,15 +19,19 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open _build/html/index.html in a browser."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/notebooks.py sync
+	$(BIN)/python tools/notebooks.py run
 
 lint: $(STAMP)
-	$(BIN)/ruff check resnext_edu tests
-	$(BIN)/ruff format --check resnext_edu tests
+	$(BIN)/ruff check resnext_edu tests tools
+	$(BIN)/ruff format --check resnext_edu tests tools
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix resnext_edu tests
-	$(BIN)/ruff format resnext_edu tests
+	$(BIN)/ruff check --fix resnext_edu tests tools
+	$(BIN)/ruff format resnext_edu tests tools
 
 benchmark: $(STAMP)
 	$(BIN)/python -m resnext_edu.benchmark

@@ -1,0 +1,163 @@
+"""Maintain the book's chapters: their first cells, their stored outputs, their metadata.
+
+    python tools/notebooks.py sync            # Colab badge + install cell from _config.yml and pyproject.toml
+    python tools/notebooks.py run [FILES]     # re-execute chapters in place, saving widget state
+    python tools/notebooks.py check           # exit 1 if a chapter's first cells are out of sync
+
+A chapter's first markdown cell holds its title and an "Open in Colab" badge; its first code cell
+installs `resnext_edu` in Colab only, pinned to the release tag of this version (v{version}), without
+touching Colab's TensorFlow, Keras, NumPy or ipywidgets (--no-deps).
+"""
+
+import re
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+INSTALL_MARK = '"google.colab" in sys.modules'
+
+
+def settings():
+    """Repository (url, branch), the package version and the chapters in table-of-contents order."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    files = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+    repo = config["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main"), version, [ROOT / f"{f}.ipynb" for f in files]
+
+
+def badge_line(path):
+    url, branch, _, _ = settings()
+    github = url.removeprefix("https://github.com/")
+    rel = path.resolve().relative_to(ROOT).as_posix()
+    return f"{BADGE}(https://colab.research.google.com/github/{github}/blob/{branch}/{rel})"
+
+
+def install_source():
+    url, _, version, _ = settings()
+    return (
+        "# In Colab only: install the book's library, pinned to the release of this notebook.\n"
+        "# Colab already ships TensorFlow, Keras, NumPy and ipywidgets: --no-deps leaves them alone.\n"
+        "import sys\n"
+        "\n"
+        f"if {INSTALL_MARK}:\n"
+        f'    %pip install -q --no-deps "resnext_edu @ git+{url}@v{version}"'
+    )
+
+
+def sync(nb, path):
+    """Put the badge and the install cell in place; returns True if anything changed."""
+    changed = False
+    first = nb.cells[0]
+    if first.cell_type != "markdown" or not first.source.startswith("# "):
+        raise SystemExit(f"{path}: the first cell must be markdown starting with '# Title'")
+    lines = first.source.split("\n")
+    badge = badge_line(path)
+    kept = [ln for ln in lines if not ln.startswith(BADGE)]
+    new_source = re.sub(r"\n{3,}", "\n\n", "\n".join([kept[0], "", badge, ""] + kept[1:])).rstrip()
+    if new_source != first.source:
+        first.source, changed = new_source, True
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code and INSTALL_MARK in code[0].source:
+        if code[0].source != install_source():
+            code[0].source, changed = install_source(), True
+    else:
+        cell = nbformat.v4.new_code_cell(install_source())
+        nb.cells.insert(1, cell)
+        changed = True
+    return changed
+
+
+def problems(path):
+    """What is out of sync in one chapter (empty if nothing)."""
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    if badge_line(path) not in nb.cells[0].source:
+        found.append(f"{path.name}: first markdown cell lacks the Colab badge {badge_line(path)}")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or code[0].source != install_source():
+        found.append(f"{path.name}: first code cell is not the install cell of tools/notebooks.py")
+    return found
+
+
+def normalise(nb):
+    """Drop volatile metadata so that re-running a chapter changes only what it shows."""
+    if not nb.metadata.get("widgets"):
+        nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            quiet_streams(cell)
+
+
+NOISE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} [\d:.]+ +\d+ \S+\.cc:\d+\])")
+
+
+def quiet_streams(cell):
+    """Drop TensorFlow's start-up log lines from stderr and merge consecutive stream outputs."""
+    merged = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream" and out.name == "stderr":
+            out.text = "".join(ln for ln in out.text.splitlines(True) if not NOISE.match(ln))
+            if not out.text:
+                continue
+        if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
+                and merged[-1].name == out.name:
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    cell.outputs = merged
+
+
+def run(paths):
+    import os
+
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the kernels (GUIDE §5)
+
+    for path in paths:
+        start = time.time()
+        print(f"running {path.relative_to(ROOT)} ...", flush=True)
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=900, kernel_name="python3", store_widget_state=True,
+                                record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
+        normalise(nb)
+        nbformat.write(nb, path)
+        print(f"  done in {time.time() - start:.0f} s", flush=True)
+
+
+def main(argv):
+    command, *files = argv or ["check"]
+    _, _, _, chapters = settings()
+    paths = [Path(f).resolve() for f in files] or chapters
+    if command == "sync":
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            if sync(nb, path):
+                nbformat.write(nb, path)
+                print(f"synced {path.relative_to(ROOT)}")
+    elif command == "run":
+        run(paths)
+    elif command == "check":
+        found = [p for path in paths for p in problems(path)]
+        print("\n".join(found) or "all chapters in sync")
+        return 1 if found else 0
+    else:
+        raise SystemExit(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
