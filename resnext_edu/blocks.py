@@ -112,3 +112,31 @@ def bottleneck_block(x, filters, strides=1, name=None):
     if name is None:
         name = f"bottleneck_{keras.backend.get_uid('bottleneck')}"
     return resnext_block(x, filters, 1, filters // 4, strides, form="c", name=name)
+
+
+def depth2_block(x, filters, cardinality, bottleneck_width, form="a", name=None):
+    """A block of depth 2 (Fig. 4): C paths of 3x3 (-> d) . 3x3 (d -> filters), or one wide pair.
+
+    ``form="a"`` sums C paths; ``form="wide"`` is Fig. 4 right: one 3x3 to C*d channels and one 3x3
+    back, no groups. They compute the same function (``equivalence.depth2_to_wide``): with only two
+    layers, every path's first layer sees the whole input and the sum of the last layers is one
+    wide conv, so aggregation adds nothing that width does not. Grouping needs depth >= 3.
+    """
+    in_channels = _input_channels(x)
+    filters = positive_int("filters", filters)
+    c = positive_int("cardinality", cardinality)
+    d = positive_int("bottleneck_width", bottleneck_width)
+    one_of("form", form, ("a", "wide"))
+    name = name or f"depth2_block_{keras.backend.get_uid('depth2_block')}"
+    if form == "wide":
+        t = _conv_bn_relu(x, c * d, 3, name, 1)
+        t = _conv(t, filters, 3, f"{name}_conv2")
+    else:
+        paths = [_conv(_conv_bn_relu(x, d, 3, f"{name}_path{i}", 1), filters, 3, f"{name}_path{i}_conv2")
+                 for i in range(1, c + 1)]
+        t = keras.layers.Add(name=f"{name}_sum")(paths)
+    t = _bn(t, f"{name}_bn2")
+    shortcut = x
+    if in_channels != filters:
+        shortcut = _bn(_conv(x, filters, 1, f"{name}_shortcut_conv"), f"{name}_shortcut_bn")
+    return keras.layers.ReLU(name=f"{name}_out")(keras.layers.Add(name=f"{name}_add")([shortcut, t]))

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from resnext_edu._checks import FORMS, one_of
-from resnext_edu.blocks import resnext_block, resolve_form
+from resnext_edu.blocks import depth2_block, resnext_block, resolve_form
 
 _BLOCK_PART = re.compile(
     r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$")
@@ -178,4 +178,32 @@ def convert(model, form):
     return new_model
 
 
-__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert"]
+__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "depth2_to_wide"]
+
+
+def depth2_to_wide(model, name=None):
+    """The wide twin (Fig. 4 right) of a one-block model ``input -> blocks.depth2_block(form="a")``.
+
+    Path i's first 3x3 kernel becomes output channels [i*d, (i+1)*d) of the wide first conv; its
+    second 3x3 kernel becomes the matching input rows of the wide second conv, whose sum over those
+    rows is the paths' sum. Outputs agree to float32 rounding.
+    """
+    if not isinstance(model, keras.Model) or len(model.inputs) != 1:
+        raise ValueError("depth2_to_wide needs a one-input keras.Model holding a blocks.depth2_block.")
+    ends = [layer.name[: -len("_out")] for layer in model.layers if layer.name.endswith("_out")]
+    name = name or next((n for n in ends if _layer(model, f"{n}_path1_conv1") and _layer(model, f"{n}_sum")), None)
+    if name is None or _layer(model, f"{name}_path1_conv2") is None:
+        raise ValueError(f"depth2_to_wide found no form-'a' depth2_block in model {model.name!r}.")
+    c = sum(1 for layer in model.layers if re.fullmatch(rf"{re.escape(name)}_path\d+_conv1", layer.name))
+    d = model.get_layer(f"{name}_path1_conv1").filters
+    filters = model.get_layer(f"{name}_bn2").gamma.shape[0]
+    inputs = keras.Input(batch_shape=model.inputs[0].shape)
+    wide = keras.Model(inputs, depth2_block(inputs, filters, c, d, form="wide", name=name), name=f"{model.name}_wide")
+    paths = range(1, c + 1)
+    wide.get_layer(f"{name}_conv1").set_weights(_concat([_get(model, f"{name}_path{i}_conv1") for i in paths], -1))
+    wide.get_layer(f"{name}_bn1").set_weights(_concat([_get(model, f"{name}_path{i}_bn1") for i in paths], -1))
+    wide.get_layer(f"{name}_conv2").set_weights(_concat([_get(model, f"{name}_path{i}_conv2") for i in paths], 2))
+    for part in ("bn2", "shortcut_conv", "shortcut_bn"):
+        if _layer(model, f"{name}_{part}") is not None:
+            wide.get_layer(f"{name}_{part}").set_weights(_get(model, f"{name}_{part}"))
+    return wide
