@@ -15,8 +15,8 @@ so that model summaries read like the paper's table and ``equivalence.convert`` 
 
 import keras
 
-from resnext_edu._checks import FORMS, one_of, positive_int
 from resnext_edu import layers
+from resnext_edu._checks import FORMS, one_of, positive_int
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention

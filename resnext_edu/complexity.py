@@ -9,10 +9,10 @@ numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's firs
 1x1 conv + BN projection shortcut where the shape changes; "same" padding.
 """
 
-from dataclasses import dataclass, field
 import math
+from dataclasses import dataclass, field
 
-from resnext_edu._checks import positive_int, one_of
+from resnext_edu._checks import positive_int
 
 #: Blocks per stage (conv2..conv5) for each ImageNet depth (paper Table 1; He et al. 2016).
 STAGE_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}

@@ -26,7 +26,7 @@ import numpy as np
 IMPLEMENTATIONS = ("auto", "native", "split", "keras")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def native_grouped_conv_works(device=""):
     """True if TensorFlow's conv ops (forward, and both gradients) take grouped kernels exactly on ``device``.
 

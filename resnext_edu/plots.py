@@ -94,6 +94,7 @@ class _Canvas:
 
     items: list = field(default_factory=list)
     bounds: list = field(default_factory=lambda: [math.inf, math.inf, -math.inf, -math.inf])
+    center: float = 0.0  # x of the main column (set by the layouts)
 
     def _grow(self, x0, y0, x1, y1):
         b = self.bounds
@@ -205,6 +206,9 @@ def _place(canvas, ax, valign="center", figsize=None):
         fig = plt.figure(figsize=figsize or (w, h))
         ax = fig.add_axes((0, 0, 1, 1))
     fig = ax.figure
+    engine = getattr(fig, "get_layout_engine", lambda: None)()
+    if engine is not None:  # place the axes now: the drawing is scaled to the axes' final size
+        engine.execute(fig)
     pos = ax.get_position()
     aw, ah = pos.width * fig.get_figwidth(), pos.height * fig.get_figheight()
     scale = min(aw / w, ah / h)
@@ -323,8 +327,8 @@ def _read_block(source, block=None):
         specs = equivalence.find_blocks(source)
         if not specs:
             raise ValueError(f"model {getattr(source, 'name', '?')!r} holds no resnext_edu block: block_diagram "
-                             "draws blocks built by resnext_edu.blocks (resnext_block, bottleneck_block) or "
-                             "resnext_edu.models.")
+                             "draws the blocks of Figs. 1 and 3 built by resnext_edu.blocks (resnext_block, "
+                             "bottleneck_block) or resnext_edu.models; depth-2 blocks (Fig. 4) are not drawn.")
         if block is None:
             spec = specs[0]
         else:
@@ -355,8 +359,8 @@ def _check_form(form):
 
 BOX_H = 0.42
 ROW_GAP = 0.3
-PAD = 0.11
-COL_GAP = 0.16
+PAD = 0.09
+COL_GAP = 0.13
 ELLIPSIS_W = 0.32
 R = 0.13
 
@@ -368,7 +372,7 @@ def _block_title(drawing):
     return f"({drawing.form}) {FORM_NAMES[drawing.form]}", f"C = {c}, d = {d}  ·  paper Fig. 3({drawing.form})"
 
 
-def _block_canvas(drawing, title=None, subtitle=None, footer=None):
+def _block_canvas(drawing, title=None, subtitle=None):
     """Lay out a block top-down like the paper's Fig. 3: input, paths, merge, shortcut, sum, output."""
     cv = _Canvas()
     columns = drawing.paths
@@ -393,7 +397,7 @@ def _block_canvas(drawing, title=None, subtitle=None, footer=None):
     if multi:
         cv.line([(cx, -0.1), (cx, y_bus)])
         cv.line([(centers[0], y_bus), (centers[-1], y_bus)])
-        for (i, col), xc in zip(columns, centers):
+        for (_, col), xc in zip(columns, centers):
             if col:
                 cv.arrow([(xc, y_bus), (xc, top)])
     else:
@@ -402,7 +406,7 @@ def _block_canvas(drawing, title=None, subtitle=None, footer=None):
     # the paths: one column of boxes each, BN/ReLU noted under each label
     rows = max(len(col) for _, col in columns if col)
     ys = [top - BOX_H / 2 - r * (BOX_H + ROW_GAP) for r in range(rows)]
-    for (i, col), xc in zip(columns, centers):
+    for (_, col), xc in zip(columns, centers):
         if not col:
             for y in ys:
                 cv.text(xc, y, "…", size=14, weight="bold", color=MUTED)
@@ -419,7 +423,7 @@ def _block_canvas(drawing, title=None, subtitle=None, footer=None):
     caption = f"C = {drawing.cardinality} paths"
     if multi:
         y_bus2 = bottom - 0.2
-        for (i, col), xc in zip(columns, centers):
+        for (_, col), xc in zip(columns, centers):
             if col:
                 cv.line([(xc, bottom), (xc, y_bus2)])
         cv.line([(centers[0], y_bus2), (centers[-1], y_bus2)])
@@ -483,8 +487,7 @@ def _block_canvas(drawing, title=None, subtitle=None, footer=None):
     head, sub = _block_title(drawing)
     cv.text(cx, 0.62, title or head, size=TITLE, weight="bold")
     cv.text(cx, 0.36, subtitle or sub, size=SMALL + 1, color=MUTED)
-    if footer:
-        cv.text(cx, y_out - 0.36, footer, size=FONT, weight="bold", color=INK)
+    cv.center = cx
     return cv
 
 
@@ -534,12 +537,14 @@ def forms_side_by_side(cardinality=4, bottleneck_width=4, filters=256, in_channe
         counts.append(count)
         drawing = _read_block(model)
         canvases.append(_block_canvas(drawing, title=f"({form}) {FORM_NAMES[form]}",
-                                      subtitle=f"C = {c}, d = {d}  ·  paper Fig. 3({form})",
-                                      footer=f"{count:,} trainable parameters"))
+                                      subtitle=f"C = {c}, d = {d}  ·  paper Fig. 3({form})"))
+    bottom = min(cv.bounds[1] for cv in canvases)
+    for cv, count in zip(canvases, counts):  # the counts on one line under the three panels
+        cv.text(cv.center, bottom - 0.3, f"{count:,} trainable parameters", weight="bold")
     widths = [cv.width + 2 * MARGIN for cv in canvases]
     height = max(cv.height for cv in canvases) + 2 * MARGIN
     total = sum(widths)
-    fig_w = min(max(total, 8.0), 12.0)
+    fig_w = min(max(total, 8.0), 11.0)
     scale = fig_w / total
     top_band = 0.45
     fig = plt.figure(figsize=(fig_w, height * scale + top_band))
@@ -615,6 +620,8 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
         right.annotate(f"{g}", (x, g), xytext=(0, -13), textcoords="offset points", ha="center", fontsize=8.5,
                        color=ORANGE, fontweight="bold")
     right.set_ylim(0, max(group) * 2.8)
+    step = 32 if max(group) > 64 else 16
+    right.set_yticks(range(0, max(group) + step, step))
     right.set_ylabel("group width C·d (channels)", color=ORANGE)
     right.tick_params(axis="y", colors=ORANGE, labelsize=9)
     right.spines[["top"]].set_visible(False)
@@ -661,11 +668,11 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
         d = ds[c - 1]
         ax.plot([c], [d], "o", color=BLUE, markersize=4)
         ax.plot([c], [c * d], "o", color=ORANGE, markersize=4)
-        ax.annotate(f"{c}×{d}d", (c, d), xytext=(0, -12), textcoords="offset points", ha="center",
-                    fontsize=7.5, color=BLUE)
+        ax.annotate(f"{c}×{d}d", (c, d), xytext=(0, -13) if c == 1 else (0, 6), textcoords="offset points",
+                    ha="center", fontsize=7.5, color=BLUE)
     _log2_axis(ax, 1, max(cs))
     ax.set_xlim(0.85, max(cs) * 1.15)
-    ax.set_ylim(0, max(max(c * d for c, d in zip(cs, ds)), max(ds)) * 1.55)
+    ax.set_ylim(0, max(max(c * d for c, d in zip(cs, ds)), max(ds)) * 2.0)
     ax.set_xlabel("cardinality C (log scale)", color=INK)
     ax.set_ylabel("channels", color=INK)
     _style(ax)
@@ -673,14 +680,14 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
     right.plot(cs, weights, color=GRAY, linewidth=1.4, label="block weights (right axis)")
     right.axhline(reference, color=RED, linestyle="--", linewidth=1.0,
                   label=f"C = 1 cost: {reference:,} (right axis)")
-    right.set_ylim(0, reference * 1.25)
+    right.set_ylim(0, max(weights) * 1.2)
     right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
     right.set_ylabel("weights of one block", color=GRAY)
     right.tick_params(axis="y", colors=GRAY, labelsize=9)
     right.spines[["top"]].set_visible(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = right.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8.5, frameon=False, ncol=2)
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", ncol=2, fontsize=8.5, frameon=False)
     ax.set_title(f"Equal cost across cardinality: {cin}-d in, {cout}-d out, C = 1..{max(cs)}",
                  fontsize=TITLE + 0.5, color=INK, loc="left")
     return fig
@@ -716,13 +723,13 @@ def paper_table3(ax=None):
     ax.set_title("Table 3: ImageNet-1K top-1 error at equal cost (224×224, single crop)", fontsize=TITLE + 0.5,
                  color=INK, loc="left")
     ax.text(0.01, 0.02, "data reported by Xie et al. 2017, Table 3 (not computed here)", transform=ax.transAxes,
-            fontsize=8, color=MUTED, style="italic", ha="left", va="bottom")
+            fontsize=8.5, color=INK, style="italic", ha="left", va="bottom")
     return fig
 
 
 # --- the whole network (Table 1) ---------------------------------------------------------------
 
-_NAME = re.compile(r"^res(ne)?(xt)?(\d+)(?:_(\d+)x(\d+)d)?$")
+_NAME = re.compile(r"^res(next|net)(\d+)(?:_(\d+)x(\d+)d)?$")
 
 
 def _pretty_name(name, stages=None):
@@ -730,11 +737,12 @@ def _pretty_name(name, stages=None):
     m = _NAME.match(name or "")
     if not m:
         return name
-    depth = m.group(3)
-    if m.group(4):
-        return f"ResNeXt-{depth} ({m.group(4)}×{m.group(5)}d)"
-    if stages:
-        return f"ResNet-{depth} ({stages[0]['cardinality']}×{stages[0]['group_width']}d)"
+    depth = m.group(2)
+    if m.group(3):
+        return f"ResNeXt-{depth} ({m.group(3)}×{m.group(4)}d)"
+    if stages and stages[0]["cardinality"]:
+        c = stages[0]["cardinality"]
+        return f"ResNet-{depth} ({c}×{stages[0]['group_width'] // c}d)"
     return f"ResNet-{depth}"
 
 
@@ -742,6 +750,10 @@ def _size(size):
     if size is None or None in size:
         return "—"
     return f"{size[0]}×{size[1]}"
+
+
+def _input_text(size):
+    return "input of any size" if _size(size) == "—" else f"{_size(size)} input"
 
 
 def _stage_lines(out_channels, cardinality, group_width):
@@ -860,7 +872,7 @@ def _network_canvas(networks):
         w = max(max(_text_size(t, FONT)[0] for t in row["lines"]) for row in table.values()) + 2 * PAD
         box_ws.append(w)
     col_ws = []
-    for (name, size, rows), table, bw in zip(networks, by_stage, box_ws):
+    for (name, _, rows), bw in zip(networks, box_ws):
         widths = [bw + 0.5, _text_size(name, FONT + 0.5, "bold")[0]]
         widths += [_text_size(stats(row), stat_size)[0] for row in rows]
         widths += [_text_size(f"{sum(r['params'] for r in rows):,} params", FONT, "bold")[0]]
@@ -880,7 +892,7 @@ def _network_canvas(networks):
     cv.text(x_out + out_w / 2 - 0.1, 0, "output size", weight="bold", color=MUTED)
     for (name, size, _), xc in zip(networks, x_cols):
         cv.text(xc, 0.05, name, size=FONT + 0.5, weight="bold")
-        cv.text(xc, -0.16, f"{_size(size)} input", size=SMALL, color=MUTED)
+        cv.text(xc, -0.16, _input_text(size), size=SMALL, color=MUTED)
     y = -0.32
     cv.line([(0, y), (right, y)], color=RULE, lw=0.8)
     for stage, out_text in zip(order, out_texts):
@@ -918,6 +930,9 @@ def _network_canvas(networks):
         macs = None if any(r["macs"] is None for r in rows) else sum(r["macs"] for r in rows)
         cv.text(xc, y - 0.2, f"{params:,} params", weight="bold")
         cv.text(xc, y - 0.42, f"{'—' if macs is None else _giga(macs)} multiply-adds", size=FONT - 0.5)
+    for k, note in enumerate(("Paper Table 1, computed (resnext_edu).",
+                              "Params: trainable, BN included. MACs: multiply-adds (the paper's FLOPs).")):
+        cv.text(0, y - 0.72 - 0.14 * k, note, size=SMALL, ha="left", color=MUTED, style="italic")
     return cv
 
 
@@ -952,7 +967,7 @@ class StageTable:
 
     @property
     def title(self):
-        return f"{self.name}, {_size(self.input_size)} input (Table 1, computed)"
+        return f"{self.name}, {_input_text(self.input_size)} (Table 1, computed)"
 
     def cells(self):
         """The table's text: one tuple of strings per stage, then the total."""
