@@ -10,6 +10,8 @@ Modules, in the order the book meets them:
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
 - ``introspect``  counts read off a built Keras model
+- ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
+- ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
 - ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
 
 Importing the package imports no TensorFlow; the modules that need Keras import it themselves.

@@ -9,6 +9,7 @@ readers of the static web book). Works with ipywidgets 7 (Colab) and 8: only ``S
 ipywidgets and matplotlib are imported inside the functions, so importing this module is cheap.
 """
 
+import functools
 import html
 
 from resnext_edu import complexity
@@ -98,12 +99,36 @@ def _cardinality_chart(r):
 
 
 def _show(output, fig):
-    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``."""
-    from IPython.display import display
+    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``, as a PNG.
 
-    with output:
-        output.clear_output(wait=True)
-        display(fig)
+    Sets the widget's outputs in the kernel (not by capturing a display), so the chart stays
+    inside the widget under every front end and executor (Jupyter, Colab, nbclient, nbval).
+    """
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    output.outputs = ()
+    output.append_display_data(Image(data=buffer.getvalue(), format="png"))
+
+
+@functools.cache
+def _explorer_class():
+    import ipywidgets as w
+
+    class Explorer(w.VBox):
+        """A ``VBox`` whose text form (what a notebook stores as text/plain) is a one-line summary."""
+
+        def __init__(self, children, describe):
+            super().__init__(children)
+            self._describe = describe
+
+        def __repr__(self):
+            return self._describe()
+
+    return Explorer
 
 
 def cardinality_explorer(in_channels=256, out_channels=256):
@@ -140,7 +165,9 @@ def cardinality_explorer(in_channels=256, out_channels=256):
     for control in (c_slider, keep, d_slider):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([c_slider, keep, d_slider]), readout, chart])
+    return _explorer_class()(
+        [w.HBox([c_slider, keep, d_slider]), readout, chart],
+        lambda: f"cardinality explorer: C={c_slider.value}, d={d_slider.value}, keep the cost={keep.value}")
 
 
 def cardinality_explorer_static(in_channels=256, out_channels=256, max_cardinality=64):
@@ -232,14 +259,16 @@ def network_explorer():
         try:
             r = network_readout(depth.value, c_slider.value, d_slider.value)
         except ValueError:
-            chart.clear_output()
+            chart.outputs = ()
             return
         _show(chart, _network_chart(r))
 
     for control in (depth, c_slider, d_slider):
         control.observe(update, names="value")
     update()
-    return w.VBox([w.HBox([depth, c_slider, d_slider]), readout, chart])
+    return _explorer_class()(
+        [w.HBox([depth, c_slider, d_slider]), readout, chart],
+        lambda: f"network explorer: depth={depth.value}, C={c_slider.value}, d={d_slider.value}")
 
 
 def network_explorer_static(depth=50, cardinalities=CARDINALITIES, widths=(1, 2, 4, 8, 16, 32, 64, 128)):
