@@ -95,17 +95,28 @@ def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_clas
     return _with_size(arch, input_size)
 
 
-def cifar_architecture(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32):
-    """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks."""
+def cifar_architecture(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32, *,
+                       blocks_per_stage=3, out_channels=256, stem_filters=64):
+    """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks.
+
+    Stage i has ``out_channels * 2**i`` outputs and paths of width ``bottleneck_width * 2**i``.
+    ``blocks_per_stage``, ``out_channels`` and ``stem_filters`` scale it down (depth 9n + 2):
+    the defaults are ResNeXt-29.
+    """
     cardinality = positive_int("cardinality", cardinality)
     bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
     num_classes = positive_int("num_classes", num_classes)
+    n = positive_int("blocks_per_stage", blocks_per_stage)
+    out_channels = positive_int("out_channels", out_channels)
+    stem_filters = positive_int("stem_filters", stem_filters)
     stages = tuple(
-        Stage(f"conv{i + 2}", 3, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
+        Stage(f"conv{i + 2}", n, out_channels * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
         for i in range(3)
     )
-    arch = Architecture(f"resnext29_{cardinality}x{bottleneck_width}d", None, 3, 64, 1, False, stages,
-                        num_classes, depth=29)
+    depth = 9 * n + 2
+    suffix = "" if (out_channels, stem_filters) == (256, 64) else f"_{stem_filters}-{out_channels}"
+    arch = Architecture(f"resnext{depth}_{cardinality}x{bottleneck_width}d{suffix}", None, 3, stem_filters, 1,
+                        False, stages, num_classes, depth=depth)
     return _with_size(arch, input_size)
 
 

@@ -54,8 +54,16 @@ def resnext(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, inpu
 def resnext29(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto",
               **kwargs):
     """The CIFAR ResNeXt-29 (C x d): 3x3 stem of 64, 3 stages of 3 blocks, d doubling per stage."""
+    return resnext_cifar(cardinality, bottleneck_width, num_classes, input_shape, form, **kwargs)
+
+
+def resnext_cifar(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto", *,
+                  blocks_per_stage=3, out_channels=256, stem_filters=64, **kwargs):
+    """A CIFAR ResNeXt of depth 9n + 2, scaled by ``out_channels`` and ``stem_filters`` (defaults: ResNeXt-29)."""
     _check_input_shape(input_shape)
-    arch = complexity.cifar_architecture(cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]))
+    arch = complexity.cifar_architecture(cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]),
+                                         blocks_per_stage=blocks_per_stage, out_channels=out_channels,
+                                         stem_filters=stem_filters)
     return build(arch, input_shape, form, **kwargs)
 
 

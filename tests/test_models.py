@@ -232,3 +232,12 @@ def test_params_without_batchnorm_are_the_conv_and_fc_weights(resnext50):
     not_bn = [layer for layer in resnext50.layers if not isinstance(layer, keras.layers.BatchNormalization)]
     weights = sum(math.prod(w.shape) for layer in not_bn for w in layer.trainable_weights)
     assert complexity.model_params(50, 32, 4, batchnorm=False) == weights
+
+
+@pytest.mark.parametrize("c,d,n,out,stem", [(1, 16, 1, 64, 32), (8, 3, 1, 64, 32), (4, 4, 2, 32, 16)])
+def test_scaled_down_cifar_resnext_keras_equals_analytic(c, d, n, out, stem):
+    model = models.resnext_cifar(c, d, blocks_per_stage=n, out_channels=out, stem_filters=stem)
+    arch = complexity.cifar_architecture(c, d, blocks_per_stage=n, out_channels=out, stem_filters=stem)
+    assert introspect.trainable_params(model) == complexity.architecture_params(arch)
+    assert introspect.count_macs(model) == complexity.architecture_macs(arch)
+    assert len(model.layers) > 0 and model.name == arch.name == f"resnext{9 * n + 2}_{c}x{d}d_{stem}-{out}"
