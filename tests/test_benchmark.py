@@ -1,0 +1,273 @@
+"""The benchmark's command line, its library functions and its report (never its speed: timings vary)."""
+
+import json
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from resnext_edu import benchmark, complexity, introspect  # noqa: E402
+
+TINY = ["--image-size", "8", "--rounds", "1", "--steps", "1", "--warmup", "0", "--cardinality", "2", "--width", "4"]
+
+
+@pytest.fixture(scope="module")
+def tiny_block(tmp_path_factory):
+    """A tiny run of every variant on one block, through the command line: (stdout, json results)."""
+    import contextlib
+    import io
+
+    path = tmp_path_factory.mktemp("bench") / "results.json"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        benchmark.main(["--block", *TINY, "--json", str(path)])
+    return out.getvalue(), json.loads(path.read_text()), err.getvalue()
+
+
+def _rows(text):
+    """{variant: cells} of the Markdown table in ``text``."""
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ")]
+    return {cells[0].strip(): [c.strip() for c in cells] for cells in rows[1:]}
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_defaults():
+    kw = benchmark.parse([])
+    assert kw["network"] == "imagenet" and kw["rounds"] == 5 and kw["steps"] == 3 and kw["warmup"] == 2
+    assert list(kw["variants"]) == ["resnet", "keras", "split", "c", "auto"]
+    assert all(modes == ["inference", "train"] for modes in kw["variants"].values())
+    assert kw["slow"] is None and kw["json"] is None
+    assert list(benchmark.parse(["--block"])["variants"]) == list(benchmark.VARIANTS)
+    assert list(benchmark.parse(["--network", "cifar-small"])["variants"]) == ["resnet", "a", "b", "c", "auto"]
+
+
+def test_options_are_parsed():
+    kw = benchmark.parse(
+        [
+            "--network",
+            "cifar-small",
+            "--variants",
+            "resnet,c,keras:inference",
+            "--modes",
+            "train",
+            "--cardinality",
+            "4",
+            "--batch-size",
+            "16",
+            "--rounds",
+            "2",
+            "--slow",
+            "--jit-compile",
+            "false",
+        ]
+    )
+    assert kw["variants"] == {"resnet": ["train"], "c": ["train"], "keras": ["inference"]}
+    assert (kw["network"], kw["cardinality"], kw["batch_size"], kw["rounds"]) == ("cifar-small", 4, 16, 2)
+    assert kw["slow"] is True and kw["jit_compile"] is False
+    assert benchmark.parse(["--block", "--image-size", "28"])["network"] == "block"
+    assert benchmark.parse(["--variants", "keras:inference+train"])["variants"] == {"keras": ["inference", "train"]}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--variants", "resnet,d"], "variant must be one of"),
+        (["--modes", "inference,backward"], "mode must be one of"),
+        (["--variants", "keras:fast"], "mode of variant 'keras'"),
+        (["--variants", "c,c"], "listed twice"),
+        (["--network", "mobile"], "invalid choice"),
+        (["--rounds", "0"], "--rounds must be a whole number >= 1"),
+        (["--steps", "0"], "--steps"),
+        (["--warmup", "-1"], "--warmup"),
+        (["--image-size", "16"], "smaller than the network's total downsampling"),
+        (["--depth", "34"], "depth must be one of"),
+        (["--cardinality", "0"], "cardinality must be a whole number"),
+        (["--block", "--num-classes", "10"], "a block has no classifier"),
+        (["--block", "--network", "cifar-small"], "exclude each other"),
+        (["--network", "cifar-small", "--depth", "101"], "--depth applies to --network imagenet only"),
+        (["--batch-size", "two"], "invalid int value"),
+    ],
+)
+def test_bad_options_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        benchmark.parse(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_documents_the_options(capsys):
+    with pytest.raises(SystemExit) as info:
+        benchmark.parse(["--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in (
+        "--network",
+        "--block",
+        "--variants",
+        "--modes",
+        "--slow",
+        "--rounds",
+        "--steps",
+        "--warmup",
+        "--json",
+        "cifar-small",
+    ):
+        assert option in text
+    for option in ("--network", "--variants", "--slow", "--rounds", "--warmup", "--json"):
+        assert option in benchmark.__doc__
+
+
+# --- the library functions -------------------------------------------------------------------
+
+
+def test_tiny_run_reports_every_variant_and_resnet_at_one(tiny_block):
+    out, raw, err = tiny_block
+    rows = _rows(out)
+    assert list(rows) == list(benchmark.VARIANTS)
+    assert rows["resnet"][4] == "1.00x" and rows["resnet"][6] == "1.00x"  # inference and train vs resnet
+    assert "form='auto' builds form c" in out.splitlines()[0]
+    assert "round 1/1" in err  # progress goes to stderr
+    assert raw["config"]["network"] == "block" and raw["reference"] == "resnet"
+    for variant in benchmark.VARIANTS:
+        for mode in benchmark.MODES:
+            assert len(raw["images_per_second"][variant][mode]) == 1
+            assert raw["images_per_second"][variant][mode][0] > 0
+
+
+def test_results_round_trip_through_json_and_plot(tiny_block):
+    results = benchmark.Results(**tiny_block[1])
+    assert results.ratio("resnet", "train") == 1.0
+    assert benchmark.table(results) in tiny_block[0]
+    fig = benchmark.plot_results(results)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(benchmark.VARIANTS)
+
+
+def test_block_variants_have_the_multiply_adds_of_complexity(tiny_block):
+    raw = tiny_block[1]
+    resnext = complexity.block_macs(256, 256, 2, 4, 8)
+    assert raw["macs"]["resnet"] == complexity.block_macs(256, 256, 1, 64, 8)
+    assert all(raw["macs"][v] == resnext for v in benchmark.VARIANTS if v != "resnet")
+
+
+def test_slow_pairs_are_skipped_on_networks_and_said_so():
+    results = benchmark.run(
+        ["resnet", "keras"],
+        ["train"],
+        network="cifar-small",
+        cardinality=2,
+        batch_size=2,
+        rounds=1,
+        steps=1,
+        warmup=0,
+        log=False,
+    )
+    assert results.skipped == {"keras": {"train": "skipped (--slow)"}}
+    assert results.median("keras", "train") is None and results.median("resnet", "train") > 0
+    rows = _rows(benchmark.table(results))
+    assert rows["keras"][3] == "skipped (--slow)" and rows["resnet"][4] == "1.00x"
+    assert isinstance(benchmark.plot_results(results), matplotlib.figure.Figure)
+
+
+def test_settings_defaults_keep_the_resnet_cost():
+    assert benchmark.settings("block")["width"] == 4  # Table 2: C=32 -> d=4
+    assert benchmark.settings("imagenet", cardinality=8)["width"] == 14
+    small = benchmark.settings("cifar-small")
+    assert (small["cardinality"], small["width"], small["image_size"]) == (8, 3, 32)
+    with pytest.raises(ValueError, match="network must be one of"):
+        benchmark.settings("vgg")
+
+
+def test_build_the_chapter_6_network_and_its_resnet():
+    resnet = benchmark.build("resnet", "cifar-small")
+    resnext = benchmark.build("c", "cifar-small", cardinality=4)
+    arch = complexity.cifar_architecture(4, 6, 10, 32, **benchmark.CIFAR_SMALL)
+    assert introspect.count_macs(resnext) == complexity.architecture_macs(arch)
+    ref = complexity.cifar_architecture(1, 16, 10, 32, **benchmark.CIFAR_SMALL)
+    assert introspect.count_macs(resnet) == complexity.architecture_macs(ref)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(variants=["z"]), "variant must be one of"),
+        (dict(modes=["fast"]), "mode must be one of"),
+        (dict(network="block", rounds=0), "rounds must be"),
+        (dict(network="block", image_size=0), "image_size must be"),
+        (dict(variants=[]), "at least one variant"),
+    ],
+)
+def test_run_rejects_bad_arguments_before_building_anything(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        benchmark.run(**kwargs, log=False)
+
+
+def test_conv_sweep_has_equal_multiply_adds_and_a_table():
+    results = benchmark.conv_sweep(
+        ((8, 1), (16, 4)), image_size=4, batch_size=2, rounds=1, steps=1, warmup=0, log=False
+    )
+    assert results.variants == ["C=1, 8 ch", "C=4, 16 ch"] and results.reference == "C=1, 8 ch"
+    assert results.macs == {"C=1, 8 ch": 16 * 9 * 8 * 8, "C=4, 16 ch": 16 * 9 * 16 * 4}
+    assert _rows(benchmark.table(results))["C=1, 8 ch"][4] == "1.00x"
+    assert all(benchmark.EQUAL_MACS[0][0] ** 2 == c * c // g for c, g in benchmark.EQUAL_MACS)
+    with pytest.raises(ValueError, match="multiple of groups"):
+        benchmark.conv_sweep(((6, 4),))
+
+
+def test_conv_sweep_compares_implementations_of_one_layer():
+    results = benchmark.conv_sweep(
+        [(16, 4, "native"), (16, 4, "split"), (16, 4, "keras")],
+        "inference",
+        image_size=4,
+        batch_size=2,
+        rounds=1,
+        steps=1,
+        warmup=0,
+        log=False,
+    )
+    assert results.variants == ["C=4, 16 ch, native", "C=4, 16 ch, split", "C=4, 16 ch, keras"]
+    assert "'keras' op" in results.labels["C=4, 16 ch, keras"] and results.modes() == ["inference"]
+    assert results.ratio("C=4, 16 ch, native", "inference") == 1.0
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        benchmark.conv_sweep([(16, 4, "cudnn")])
+    with pytest.raises(ValueError, match="a spec is"):
+        benchmark.conv_sweep([16])
+
+
+def test_plot_results_of_hand_made_results_marks_skipped_pairs():
+    results = benchmark.Results(
+        config=dict(
+            network="block",
+            image_size=8,
+            batch_size=1,
+            rounds=2,
+            steps=1,
+            warmup=0,
+            cardinality=2,
+            width=4,
+            device="CPU",
+            keras="3",
+            backend="tensorflow",
+            xla=False,
+            auto="form c",
+        ),
+        labels={"resnet": "r", "c": "c", "keras": "k"},
+        macs={"resnet": 10, "c": 10, "keras": 10},
+        images_per_second={
+            "resnet": {"inference": [10.0, 20.0]},
+            "c": {"inference": [5.0, 30.0]},
+            "keras": {"inference": [1.0, 1.0]},
+        },
+        skipped={"keras": {"train": "skipped (--slow)"}},
+        setup_seconds={},
+        reference="resnet",
+    )
+    assert results.modes() == ["inference", "train"]
+    assert results.median("c", "inference") == 17.5 and results.ratio("c", "inference") == 1.0  # median(0.5, 1.5)
+    fig = benchmark.plot_results(results, title="hand-made")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "skipped (--slow)" in texts and "1.00x" in texts
+    assert fig.axes[0].get_title(loc="left") == "hand-made"
