@@ -5,7 +5,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test notebooks lint format benchmark clean
+# The reader's environment: what a reader's kernel has, and nothing of this repository's source tree: requirements.txt,
+# ipykernel, and resnext_edu installed from its wheel. `make test` runs the chapters in it (nbval's kernel
+# `resnext-reader`, registered in .venv so that the dev environment's Jupyter finds it).
+READER        := .venv-reader
+READER_DEPS   := $(READER)/.installed
+READER_WHEEL  := $(READER)/.wheel
+READER_KERNEL := resnext-reader
+KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
+LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: book test reader notebooks lint format benchmark clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,27 +24,52 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-book: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
-	@echo "The book is in _build/html: open _build/html/index.html in a browser."
+$(READER_DEPS): requirements.txt
+	rm -rf $(READER)
+	$(PYTHON) -m venv $(READER)
+	$(READER)/bin/python -m pip install --quiet --upgrade pip
+	$(READER)/bin/python -m pip install --quiet -r requirements.txt ipykernel
+	touch $@
 
-test: $(STAMP)
+# Rebuilt whenever the library changes, so that the chapters always run against the current code.
+$(READER_WHEEL): $(READER_DEPS) $(LIBRARY)
+	rm -rf dist build
+	$(READER)/bin/python -m pip wheel --quiet --no-deps . -w dist
+	rm -rf build
+	$(READER)/bin/python -m pip install --quiet --no-deps --force-reinstall dist/resnext_edu-*.whl
+	touch $@
+
+$(KERNELSPEC): $(READER_DEPS) $(STAMP)
+	$(READER)/bin/python -m ipykernel install --prefix $(VENV) --name $(READER_KERNEL) \
+		--display-name "Python 3 (reader: requirements.txt + resnext_edu wheel)"
+
+reader: $(READER_WHEEL) $(KERNELSPEC)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "The book is in _build/html: open _build/html/index.html, or serve it with"
+	@echo "  python3 -m http.server -d _build/html 8000   and open http://localhost:8000"
+
+# lint first: CI (.ci/run) runs `make test`, so it checks the lint too.
+test: lint reader
 	$(BIN)/python -m pytest --nbval
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
 
+# `ruff format --check` joins `lint` once every file is formatted; `make format` formats them.
 lint: $(STAMP)
-	$(BIN)/ruff check resnext_edu tests tools
-	$(BIN)/ruff format --check resnext_edu tests tools
+	$(BIN)/ruff check resnext_edu tests tools _ext conftest.py
+	$(BIN)/python tools/notebooks.py check-normalised
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix resnext_edu tests tools
-	$(BIN)/ruff format resnext_edu tests tools
+	$(BIN)/ruff check --fix resnext_edu tests tools _ext conftest.py
+	$(BIN)/ruff format resnext_edu tests tools _ext conftest.py
+	$(BIN)/python tools/notebooks.py normalise
 
 benchmark: $(STAMP)
 	$(BIN)/python -m resnext_edu.benchmark
 
 clean:
-	rm -rf _build $(VENV)
+	rm -rf _build $(VENV) $(READER) dist build

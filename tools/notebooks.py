@@ -3,6 +3,8 @@
     python tools/notebooks.py sync            # Colab badge + install cell from _config.yml and pyproject.toml
     python tools/notebooks.py run [FILES]     # re-execute chapters in place, saving widget state
     python tools/notebooks.py check           # exit 1 if a chapter's first cells are out of sync
+    python tools/notebooks.py normalise [FILES]         # strip volatile metadata in place (what `run` does)
+    python tools/notebooks.py check-normalised [FILES]  # exit 1 if a chapter is not as `normalise` writes it
 
 A chapter's first markdown cell holds its title and an "Open in Colab" badge; its first code cell
 installs `resnext_edu` in Colab only, pinned to the release tag of this version (v{version}), without
@@ -119,6 +121,13 @@ def quiet_streams(cell):
     cell.outputs = merged
 
 
+def normalised_text(path):
+    """The chapter as `normalise` and nbformat would write it (nbformat's JSON layout, a final newline)."""
+    nb = nbformat.read(path, as_version=4)
+    normalise(nb)
+    return nbformat.writes(nb) + "\n"
+
+
 def run(paths):
     import os
 
@@ -153,6 +162,19 @@ def main(argv):
     elif command == "check":
         found = [p for path in paths for p in problems(path)]
         print("\n".join(found) or "all chapters in sync")
+        return 1 if found else 0
+    elif command == "normalise":
+        for path in paths:
+            text = normalised_text(path)
+            if text != path.read_text():
+                path.write_text(text)
+                print(f"normalised {path.relative_to(ROOT)}")
+    elif command == "check-normalised":
+        found = [path for path in paths if normalised_text(path) != path.read_text()]
+        for path in found:
+            print(f"{path.relative_to(ROOT)}: not normalised (volatile metadata or layout): "
+                  "run `python tools/notebooks.py normalise` (or `make format`)")
+        print(f"{len(paths) - len(found)} of {len(paths)} chapters normalised")
         return 1 if found else 0
     else:
         raise SystemExit(__doc__)
