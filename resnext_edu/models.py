@@ -20,10 +20,18 @@ def _check_input_shape(input_shape):
     return tuple(input_shape)
 
 
-def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto"):
-    """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier."""
+def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto", block=None):
+    """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier.
+
+    ``block``: a function called like ``blocks.resnext_block`` (default), to build the network of other blocks
+    (``resnext_edu.pitfalls`` has faulty ones); it gets ``form`` and ``conv_implementation`` only if it is the default.
+    """
     input_shape = _check_input_shape(input_shape)
     resolve_form(form)
+    if block is not None and not callable(block):
+        raise ValueError(f"block must be a function called like blocks.resnext_block, or None; got {block!r}.")
+    options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}
+    block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
     inputs = keras.Input(input_shape, name="image")
     x = keras.layers.Conv2D(arch.stem_filters, arch.stem_kernel, arch.stem_strides, padding="same",
@@ -34,9 +42,8 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
         x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
-            x = resnext_block(x, stage.out_channels, stage.cardinality, stage.bottleneck_width,
-                              strides=stage.strides if i == 0 else 1, form=form,
-                              name=f"{stage.name}_block{i + 1}", conv_implementation=conv_implementation)
+            x = block(x, stage.out_channels, stage.cardinality, stage.bottleneck_width,
+                      strides=stage.strides if i == 0 else 1, name=f"{stage.name}_block{i + 1}", **options)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name="fc")(x)
     return keras.Model(inputs, outputs, name=arch.name)
