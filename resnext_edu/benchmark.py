@@ -38,7 +38,8 @@ whole networks it is skipped unless ``--slow`` (the table says "skipped (--slow)
 Progress goes to stderr; a description and a Markdown table go to stdout; ``--json FILE`` also writes the
 raw measurements. From Python: ``results = run(network="block", image_size=28, rounds=3)``, then
 ``table(results)``, ``plot_results(results)``; ``conv_sweep()`` times single convolutions of equal
-multiply-adds and growing numbers of groups.
+multiply-adds and growing numbers of groups, ``block_sweep()`` whole blocks of several C x d (both drawn by
+``plot_sweep``).
 """
 
 import argparse
@@ -407,6 +408,9 @@ def _auto_description():
     return f"form {resolve_form('auto')} with the '{resolve_implementation('auto')}' grouped conv"
 
 
+#: ``conv_sweep``'s name for Keras' ``DepthwiseConv2D`` (groups = channels), beside ``layers.IMPLEMENTATIONS``.
+DEPTHWISE = "depthwise"
+
 #: Equal multiply-adds, more and thinner groups: (channels, groups) with channels**2 / groups = 64**2.
 EQUAL_MACS = ((64, 1), (128, 4), (256, 16), (512, 64), (1024, 256))
 
@@ -427,12 +431,14 @@ def conv_sweep(
     """Time single ``layers.Conv2D`` convolutions side by side; the first spec is the reference.
 
     ``specs``: ``(channels, groups)`` or ``(channels, groups, implementation)`` tuples (the latter
-    overrides ``implementation``, one of ``layers.IMPLEMENTATIONS``: "keras" is the stock layer's op). Each
+    overrides ``implementation``, one of ``layers.IMPLEMENTATIONS``: "keras" is the stock layer's op; or
+    ``DEPTHWISE``: Keras' ``DepthwiseConv2D``, for groups = channels). Each
     conv maps ``channels`` to ``channels`` on an ``image_size`` map; its multiply-adds per image are
     ``image_size**2 * kernel_size**2 * channels**2 / groups``. The default specs (``EQUAL_MACS``) all have
     those of the dense 3x3 of ResNet-50's conv2 stage (64 channels), spread over 1 to 256 groups (256
     groups of 4 channels: ResNeXt's group width). Same interleaved protocol as ``run``; returns
-    ``Results`` whose variants are named ``"C=groups, channels ch"`` (plus ``", implementation"`` if given).
+    ``Results`` whose variants are named ``"C=groups, channels ch"`` (plus ``", implementation"`` if given);
+    ``config["specs"]`` lists each one's channels, groups and resolved op (``plot_sweep`` draws them).
     """
     import keras
     import numpy as np
@@ -451,7 +457,12 @@ def conv_sweep(
         if c % g:
             raise ValueError(f"channels must be a multiple of groups; got {c} channels in {g} groups.")
         impl = spec[2] if len(spec) == 3 else implementation
-        layers.resolve_implementation(impl)  # validates
+        if impl == DEPTHWISE:
+            if g != c:
+                raise ValueError(f"the {DEPTHWISE!r} conv (Keras' DepthwiseConv2D) needs groups = channels; "
+                                 f"got {c} channels in {g} groups.")
+        else:
+            layers.resolve_implementation(impl)  # validates
         name = f"C={g}, {c} ch" + (f", {impl}" if len(spec) == 3 else "")
         parsed.append((name, c, g, impl))
     if not parsed:
@@ -464,21 +475,27 @@ def conv_sweep(
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
 
-    labels, setups = {}, {}
+    def resolve(impl):
+        return impl if impl == DEPTHWISE else layers.resolve_implementation(impl)
+
+    labels, setups, specs_done = {}, {}, []
     for name, c, g, impl in parsed:
-        resolved = layers.resolve_implementation(impl) if g > 1 else "dense"
-        labels[name] = f"{kernel_size}x{kernel_size} conv, {c} -> {c} channels, " + (
-            f"{g} groups of {c // g}, '{resolved}' op" if g > 1 else "dense"
-        )
+        resolved = resolve(impl) if g > 1 or impl == DEPTHWISE else "dense"
+        specs_done.append(dict(name=name, channels=c, groups=g, implementation=resolved))
+        if impl == DEPTHWISE:
+            labels[name] = f"{kernel_size}x{kernel_size} depthwise conv, {c} channels, Keras' DepthwiseConv2D"
+        else:
+            labels[name] = f"{kernel_size}x{kernel_size} conv, {c} -> {c} channels, " + (
+                f"{g} groups of {c // g}, '{resolved}' op" if g > 1 else "dense"
+            )
 
         def setup(c=c, g=g, impl=impl):
             x = rng.standard_normal((batch, size, size, c)).astype("float32")
-            model = keras.Sequential(
-                [
-                    keras.Input((size, size, c)),
-                    layers.Conv2D(c, kernel_size, padding="same", groups=g, use_bias=False, implementation=impl),
-                ]
-            )
+            if impl == DEPTHWISE:
+                conv = keras.layers.DepthwiseConv2D(kernel_size, padding="same", use_bias=False)
+            else:
+                conv = layers.Conv2D(c, kernel_size, padding="same", groups=g, use_bias=False, implementation=impl)
+            model = keras.Sequential([keras.Input((size, size, c)), conv])
             model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
             y = np.zeros_like(x)
             fns = {"inference": lambda: model.predict_on_batch(x), "train": lambda: model.train_on_batch(x, y)}
@@ -492,7 +509,109 @@ def conv_sweep(
         image_size=size,
         batch_size=batch,
         kernel_size=kernel_size,
-        implementations=sorted({layers.resolve_implementation(p[3]) for p in parsed}),
+        implementations=sorted({resolve(p[3]) for p in parsed}),
+        specs=specs_done,
+        rounds=rounds,
+        steps=steps,
+        warmup=warmup,
+        device=device(detail=True),
+        keras=keras.__version__,
+        backend=keras.backend.backend(),
+    )
+    return Results(
+        config=config,
+        labels=labels,
+        macs=macs,
+        images_per_second=ips,
+        skipped={},
+        setup_seconds=seconds,
+        reference=parsed[0][0],
+    )
+
+
+def block_sweep(
+    specs=((1, 128), (32, 4), (128, 1), (128, 1, DEPTHWISE)),
+    modes=MODES,
+    *,
+    channels=256,
+    image_size=28,
+    batch_size=8,
+    implementation="auto",
+    rounds=5,
+    steps=3,
+    warmup=2,
+    log=None,
+):
+    """Time whole stride-1 blocks (``blocks.resnext_block``, form c) side by side; the first spec is the reference.
+
+    ``specs``: ``(cardinality, bottleneck_width)`` or ``(cardinality, bottleneck_width, DEPTHWISE)``: the block with
+    its grouped 3x3 (d = 1 only) as Keras' ``DepthwiseConv2D`` (``equivalence.depthwise_convs``). Each block maps
+    ``channels`` to ``channels`` on an ``image_size`` map and regresses a zero target. The defaults hold the group
+    width at ResNeXt-50's conv2 stage (128): C = 1 (a wide ResNet bottleneck), 32x4d, and the depthwise end (128x1d)
+    both ways (chapter 9). Same interleaved protocol as ``run``; variants are named ``"Cxdd"`` (plus ``", depthwise"``).
+    """
+    import keras
+    import numpy as np
+
+    from resnext_edu import blocks, equivalence, introspect, layers
+
+    modes = [modes] if isinstance(modes, str) else list(modes)
+    for m in modes:
+        if m not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}; got {m!r}.")
+    layers.resolve_implementation(implementation)
+    parsed = []
+    for spec in specs:
+        if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3) or (len(spec) == 3 and spec[2] != DEPTHWISE):
+            raise ValueError(f"a spec is (cardinality, bottleneck_width) or (cardinality, bottleneck_width, "
+                             f"{DEPTHWISE!r}); got {spec!r}.")
+        c, d = _positive("cardinality", spec[0]), _positive("bottleneck_width", spec[1])
+        depthwise = len(spec) == 3
+        if depthwise and (d != 1 or c == 1):
+            raise ValueError(f"a {DEPTHWISE!r} block needs d = 1 and C > 1 (one channel per group); got {c}x{d}d.")
+        parsed.append((f"{c}x{d}d" + (f", {DEPTHWISE}" if depthwise else ""), c, d, depthwise))
+    if not parsed:
+        raise ValueError("give at least one (cardinality, bottleneck_width) spec.")
+    if len({p[0] for p in parsed}) != len(parsed):
+        raise ValueError("each spec may appear once.")
+    channels = _positive("channels", channels)
+    size, batch = _positive("image_size", image_size), _positive("batch_size", batch_size)
+    rounds, steps, warmup = _positive("rounds", rounds), _positive("steps", steps), _positive("warmup", warmup, 0)
+    log = _log_stream(log)
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, size, size, channels)).astype("float32")
+    y = np.zeros_like(x)
+    resolved = layers.resolve_implementation(implementation)
+
+    labels, setups, done = {}, {}, []
+    for name, c, d, depthwise in parsed:
+        op = DEPTHWISE if depthwise else "dense" if c == 1 else resolved
+        done.append(dict(name=name, cardinality=c, bottleneck_width=d, groups=c, implementation=op))
+        labels[name] = f"block, 1x1 to {c * d}, 3x3 " + (
+            "dense" if c == 1 else "depthwise (Keras' DepthwiseConv2D)" if depthwise else
+            f"in {c} groups of {d}, '{resolved}' op") + f", 1x1 to {channels}"
+
+        def setup(c=c, d=d, depthwise=depthwise):
+            inputs = keras.Input((size, size, channels))
+            model = keras.Model(inputs, blocks.resnext_block(inputs, channels, c, d, name="block",
+                                                             conv_implementation=implementation))
+            if depthwise:
+                model = equivalence.depthwise_convs(model)
+            model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+            fns = {"inference": lambda: model.predict_on_batch(x), "train": lambda: model.train_on_batch(x, y)}
+            return {m: (fns[m], steps, warmup) for m in modes}, batch, introspect.count_macs(model)
+
+        setups[name] = setup
+    with _quiet_tensorflow():
+        ips, macs, seconds = _measure(setups, rounds, steps, warmup, log)
+    config = dict(
+        network="blocks",
+        channels=channels,
+        image_size=size,
+        batch_size=batch,
+        implementation=resolved,
+        specs=done,
         rounds=rounds,
         steps=steps,
         warmup=warmup,
@@ -531,6 +650,8 @@ def describe(results):
             f"single {c['kernel_size']}x{c['kernel_size']} convolutions at {size} "
             f"(grouped: {', '.join(repr(i) for i in c['implementations'])} op)"
         )
+    elif c["network"] == "blocks":
+        what = f"whole blocks {c['channels']}->{c['channels']} at {size} (grouped 3x3: {c['implementation']!r} op)"
     else:
         ref_c, ref_d, channels = _REFERENCE[c["network"]]
         what = {
@@ -641,6 +762,77 @@ def plot_results(results, ax=None, title=None):
         fig.legend(handles, modes, loc="outside lower center", ncol=len(modes), frameon=False, fontsize=9)
     else:
         ax.legend(handles, modes, loc="best", frameon=False, fontsize=9)
+    if title is None:
+        title = textwrap.fill(describe(results).split(";")[0], int(11 * fig.get_figwidth()))
+    ax.set_title(title, fontsize=10, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def plot_sweep(results, ax=None, title=None):
+    """Images/s of each conv (``conv_sweep``) or block (``block_sweep``) against its groups C, relative to the first.
+
+    One line per mode and op (markers only for an op measured at a single C, e.g. ``DEPTHWISE``); the grey
+    dashed line is the speed-up the multiply-adds predict (first conv's over each conv's): flat for chapter 7's
+    equal-cost sweep, rising as 1/C at a fixed width (chapter 9). Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
+
+    specs = results.config.get("specs")
+    if results.config.get("network") not in ("conv", "blocks") or not specs:
+        raise ValueError("plot_sweep needs the Results of conv_sweep or block_sweep (run's go to plot_results).")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.4), layout="constrained")
+    else:
+        fig = ax.figure
+    ref = results.reference
+    groups = sorted({s["groups"] for s in specs})
+    by_groups = {}
+    for s in specs:
+        by_groups.setdefault(s["groups"], s["name"])
+    predicted = [results.macs[ref] / results.macs[by_groups[g]] for g in groups]
+    ax.plot(groups, predicted, color="#8a949e", ls="--", lw=1.3, marker=".", label="if time followed multiply-adds")
+    colors = {"inference": "#3c5a80", "train": "#d98c3a"}
+    ops = [op for op in dict.fromkeys(s["implementation"] for s in specs) if op != "dense"]
+    styles = dict(zip(ops, ("-", ":", "-.", (0, (5, 1)))))
+    markers = dict(zip(ops, "osD^v"))
+    values = list(predicted)
+    for m in results.modes():
+        for op in ops or ["dense"]:
+            points = sorted((s["groups"], results.ratio(s["name"], m)) for s in specs
+                            if s["implementation"] in (op, "dense") and results.ratio(s["name"], m) is not None)
+            single = len([g for g, _ in points if g > 1]) <= 1 and len(ops) > 1
+            if single:
+                points = [(g, r) for g, r in points if g > 1] or points
+            if not points:
+                continue
+            xs, ys = zip(*points)
+            values += ys
+            if single:  # beside the line's point at the same C, not on it
+                xs = [x * 1.12 for x in xs]
+            ax.plot(xs, ys, color=colors[m], ls="none" if single else styles.get(op, "-"), lw=1.8,
+                    marker="*" if single else markers.get(op, "o"), markersize=10 if single else 5,
+                    label=f"{m}, " + (f"'{op}' op" if op not in ("dense", DEPTHWISE) else f"{op}"))
+            offset = (9, 0) if single else (0, 7) if m == "inference" else (0, -8)
+            ax.annotate(f"{ys[-1]:.2g}x", (xs[-1], ys[-1]), xytext=offset, textcoords="offset points",
+                        ha="left" if single else "center", va="center" if single else "bottom" if m == "inference"
+                        else "top", fontsize=8, color=colors[m])
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(groups))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlim(groups[0] / 1.4, groups[-1] * 1.8)
+    ax.set_yscale("log")
+    ax.set_ylim(min(values + [1.0]) / 2, max(values + [1.0]) * 2.5)
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}x"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.axhline(1.0, color="#1f2d3d", lw=0.8, zorder=1)
+    ax.set_xlabel("groups C (log scale)")
+    ax.set_ylabel(f"images/s relative to {ref}")
+    ax.legend(loc="upper left", frameon=False, fontsize=8.5)
     if title is None:
         title = textwrap.fill(describe(results).split(";")[0], int(11 * fig.get_figwidth()))
     ax.set_title(title, fontsize=10, loc="left")

@@ -161,6 +161,66 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
     return d if below <= above else d + 1
 
 
+
+# --- one block at a fixed group width (chapter 9) -----------------------------------------------
+
+#: The block's convolutions, named as ``blocks.resnext_block`` names them (form c): 1x1 reduce, 3x3, 1x1 restore.
+BLOCK_CONVS = ("conv1", "conv2", "conv3")
+
+
+def divides_width(width, cardinality):
+    """Check that C groups split a ``width``-channel grouped conv into whole channels; returns d = width / C."""
+    width = positive_int("width", width)
+    c = positive_int("cardinality", cardinality)
+    if width % c:
+        allowed = [k for k in range(1, width + 1) if width % k == 0]
+        shown = ", ".join(map(str, allowed)) if len(allowed) <= 12 else (
+            ", ".join(map(str, allowed[:6])) + ", ..., " + ", ".join(map(str, allowed[-3:])))
+        raise ValueError(f"cardinality {c} does not divide the group width {width}: each of the C groups needs "
+                         f"width / C whole channels. Use a divisor of {width}: {shown}.")
+    return width // c
+
+
+def _fixed_width_cardinalities(width):
+    """Powers of two that divide ``width``, then ``width`` itself (the depthwise end)."""
+    cs = [2**k for k in range(width.bit_length()) if width % 2**k == 0]
+    return cs if cs[-1] == width else cs + [width]
+
+
+def fixed_width_sweep(width=128, in_channels=256, out_channels=256, cardinalities=None, size=56):
+    """Per-layer conv weights and multiply-adds of one block whose grouped 3x3 is ``width`` wide, for each C.
+
+    Unlike Table 2 (equal cost), the group width W = C * d is held: d = W / C. C = 1 is a dense 3x3
+    of W channels (a wide ResNet bottleneck, He et al. 2016); C = W (d = 1) is a depthwise 3x3, the
+    block becoming 1x1 -> depthwise 3x3 -> 1x1 (Xception, Chollet 2017; MobileNet, Howard et al. 2017).
+    ``cardinalities`` default to the powers of two dividing W, and W. Returns one dict per C:
+    ``cardinality``, ``bottleneck_width``, ``group_width``, ``kind`` ("dense", "grouped", "depthwise"),
+    ``params`` and ``macs`` ({"conv1", "conv2", "conv3": count} of a stride-1 block on a
+    ``size`` x ``size`` map; conv weights only, as ``block_params``) and their totals
+    ``total_params``, ``total_macs``.
+    """
+    width = positive_int("width", width)
+    cin = positive_int("in_channels", in_channels)
+    cout = positive_int("out_channels", out_channels)
+    size = positive_int("size", size)
+    if cardinalities is None:
+        cardinalities = _fixed_width_cardinalities(width)
+    elif isinstance(cardinalities, (str, bytes)) or not hasattr(cardinalities, "__iter__"):
+        raise ValueError(f"cardinalities must be a sequence of whole numbers >= 1; got {cardinalities!r}.")
+    rows = []
+    for c in cardinalities:
+        d = divides_width(width, c)
+        params = {"conv1": cin * width, "conv2": 9 * d * width, "conv3": width * cout}
+        rows.append(dict(
+            cardinality=int(c), bottleneck_width=d, group_width=width,
+            kind="dense" if c == 1 else "depthwise" if d == 1 else "grouped",
+            params=params, macs={k: v * size * size for k, v in params.items()},
+            total_params=sum(params.values()), total_macs=sum(params.values()) * size * size,
+        ))
+    if not rows:
+        raise ValueError("cardinalities must not be empty.")
+    return rows
+
 # --- whole networks --------------------------------------------------------------------------
 
 def _conv(cin, cout, k=1, groups=1):
@@ -269,6 +329,7 @@ def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_siz
 
 __all__ = [
     "STAGE_BLOCKS", "Stage", "Architecture", "imagenet_architecture", "cifar_architecture",
-    "block_params", "block_macs", "width_for_cardinality", "stage_table", "architecture_params",
+    "block_params", "block_macs", "width_for_cardinality", "BLOCK_CONVS", "divides_width", "fixed_width_sweep",
+    "stage_table", "architecture_params",
     "architecture_macs", "model_params", "model_macs", "resnext29_params", "resnext29_macs",
 ]

@@ -178,7 +178,8 @@ def convert(model, form):
     return new_model
 
 
-__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "depth2_to_wide"]
+__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "depth2_to_wide",
+           "is_depthwise", "grouped_to_depthwise", "depthwise_convs"]
 
 
 def depth2_to_wide(model, name=None):
@@ -207,3 +208,68 @@ def depth2_to_wide(model, name=None):
         if _layer(model, f"{name}_{part}") is not None:
             wide.get_layer(f"{name}_{part}").set_weights(_get(model, f"{name}_{part}"))
     return wide
+
+
+# --- the far end of cardinality: groups = channels is a depthwise convolution (chapter 9) -------------------------
+
+
+def is_depthwise(layer):
+    """Whether ``layer`` is a ``Conv2D`` with one input channel per group: a depthwise (channel-wise) convolution."""
+    if not isinstance(layer, keras.layers.Conv2D) or getattr(layer, "kernel", None) is None:
+        return False
+    return layer.groups > 1 and layer.kernel.shape[2] == 1
+
+
+def grouped_to_depthwise(conv):
+    """The ``keras.layers.DepthwiseConv2D`` computing what a built ``Conv2D`` with groups = input channels computes.
+
+    A grouped kernel (kh, kw, in/groups = 1, out) in which output channel j reads input channel
+    j // m, with m = out / in, is a depthwise kernel (kh, kw, in, m) reshaped: the channel-wise
+    convolution of Xception (Chollet 2017) and MobileNet (Howard et al. 2017), which the ResNeXt
+    paper (Sec. 2) names as the special case of grouped convolution with groups = channels. Bias,
+    strides, padding, dilation and activation are carried over; outputs agree to float32 rounding.
+    """
+    if not isinstance(conv, keras.layers.Conv2D) or isinstance(conv, keras.layers.Conv2DTranspose):
+        raise ValueError(f"grouped_to_depthwise needs a keras.layers.Conv2D; got {type(conv).__name__}.")
+    if getattr(conv, "kernel", None) is None:
+        raise ValueError(f"grouped_to_depthwise needs a built layer (call it on an input first): {conv.name!r}.")
+    kh, kw, per_group, out = (int(s) for s in conv.kernel.shape)
+    channels = per_group * conv.groups
+    if per_group != 1:
+        raise ValueError(f"{conv.name!r} is depthwise only with groups = input channels (one channel per group); "
+                         f"it has groups={conv.groups} for {channels} input channels ({per_group} per group).")
+    config = conv.get_config()
+    depthwise = keras.layers.DepthwiseConv2D(
+        (kh, kw), strides=conv.strides, padding=conv.padding, depth_multiplier=out // channels,
+        data_format=conv.data_format, dilation_rate=conv.dilation_rate, activation=config["activation"],
+        use_bias=conv.use_bias, name=conv.name, dtype=conv.dtype_policy)
+    shape = (None, None, None, channels) if conv.data_format == "channels_last" else (None, channels, None, None)
+    depthwise.build(shape)
+    weights = [np.asarray(keras.ops.convert_to_numpy(conv.kernel)).reshape(kh, kw, channels, out // channels)]
+    if conv.use_bias:
+        weights.append(np.asarray(keras.ops.convert_to_numpy(conv.bias)))
+    depthwise.set_weights(weights)
+    return depthwise
+
+
+def depthwise_convs(model):
+    """A copy of functional ``model`` whose depthwise grouped convs (``is_depthwise``) are ``DepthwiseConv2D`` layers.
+
+    Every other layer is rebuilt from its config with its weights, so both models compute the same function: a
+    ResNeXt block with C = group width (d = 1) becomes 1x1 -> DepthwiseConv2D 3x3 -> 1x1. Raises
+    ``ValueError`` if ``model`` has no such conv.
+    """
+    if not isinstance(model, keras.Model) or not getattr(model, "inputs", None):
+        raise ValueError(f"depthwise_convs needs a functional keras.Model; got {type(model).__name__}.")
+    targets = [layer.name for layer in model.layers if is_depthwise(layer)]
+    if not targets:
+        raise ValueError(f"model {model.name!r} has no grouped Conv2D with one input channel per group.")
+
+    def clone(layer):
+        return grouped_to_depthwise(layer) if layer.name in targets else layer.__class__.from_config(layer.get_config())
+
+    new_model = keras.models.clone_model(model, clone_function=clone)
+    for layer in model.layers:
+        if layer.name not in targets and layer.weights:
+            new_model.get_layer(layer.name).set_weights(layer.get_weights())
+    return new_model

@@ -693,6 +693,53 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
     return fig
 
 
+def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalities=None, size=56, ax=None):
+    """The block's conv weights against C at a fixed group width W = C·d, stacked by layer (log2 axis).
+
+    Rows from ``complexity.fixed_width_sweep``: the two 1x1s (blue) stay put while the grouped 3x3
+    (orange) shrinks as 1/C, from a dense 3x3 at C = 1 to a depthwise one at C = W (Xception, Chollet
+    2017; MobileNet, Howard et al. 2017). Each bar is labelled with the 3x3's share; the right axis
+    reads the same bars as multiply-adds at ``size`` x ``size`` (stride 1: weights x size²); the dashed
+    line is the ResNet bottleneck (1×(out/4)d, He et al. 2016) that Table 2 holds the cost to.
+    """
+    rows = complexity.fixed_width_sweep(width, in_channels, out_channels, cardinalities, size)
+    fig, ax = _new_axes(ax, (8.2, 4.6))
+    xs = [math.log2(r["cardinality"]) for r in rows]
+    parts = (("conv1", "1x1 reduce", "#c9d9ec", BLUE), ("conv3", "1x1 restore", "#9dbbd9", BLUE),
+             ("conv2", "3x3, C groups", "#f3c99b", ORANGE))
+    bottom = [0] * len(rows)
+    for key, label, face, edge in parts:
+        heights = [r["params"][key] for r in rows]
+        ax.bar(xs, heights, width=0.62, bottom=bottom, color=face, edgecolor=edge, linewidth=0.8, label=label,
+               zorder=2)
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    top = max(bottom)
+    for x, r, b in zip(xs, rows, bottom):
+        share = r["params"]["conv2"] / r["total_params"]
+        ax.text(x, b + 0.015 * top, f"{r['kind']}\n{r['cardinality']}×{r['bottleneck_width']}d\n3x3: {share:.0%}",
+                ha="center", va="bottom", fontsize=7.8, color=INK)
+    resnet_width = out_channels // 4
+    if resnet_width >= 1:
+        reference = complexity.block_params(in_channels, out_channels, 1, resnet_width)
+        ax.axhline(reference, color=RED, linestyle="--", linewidth=1.0, zorder=3,
+                   label=f"ResNet bottleneck 1×{resnet_width}d: {reference:,}")
+    ax.set_xticks(xs, [f"{r['cardinality']}" for r in rows])
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(0, top * 1.38)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
+    ax.set_ylabel("conv weights of one block", color=INK)
+    ax.set_xlabel(f"cardinality C (log scale), d = {width} / C", color=INK)
+    _style(ax)
+    area = size * size
+    right = ax.secondary_yaxis("right", functions=(lambda v: v * area / 1e6, lambda v: v * 1e6 / area))
+    right.set_ylabel(f"multiply-adds at {size}x{size} (millions)", color=GRAY)
+    right.tick_params(colors=GRAY, labelsize=9)
+    ax.legend(loc="upper right", fontsize=8.5, frameon=False, ncol=2)
+    ax.set_title(f"Fixed group width {width}: {in_channels}-d in, {out_channels}-d out, C = "
+                 f"{rows[0]['cardinality']}..{rows[-1]['cardinality']}", fontsize=TITLE + 0.5, color=INK, loc="left")
+    return fig
+
+
 def paper_table3(ax=None):
     """The paper's Table 3: ImageNet-1K top-1 error against cardinality at roughly equal cost.
 
@@ -1022,5 +1069,6 @@ def stage_table_frame(arch):
 
 __all__ = [
     "PAPER_TABLE3", "FORM_NAMES", "block_diagram", "forms_side_by_side", "table2_bars", "cardinality_sweep",
+    "fixed_width_costs",
     "paper_table3", "network_diagram", "compare_networks", "StageTable", "stage_table_frame",
 ]

@@ -271,3 +271,65 @@ def test_plot_results_of_hand_made_results_marks_skipped_pairs():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "skipped (--slow)" in texts and "1.00x" in texts
     assert fig.axes[0].get_title(loc="left") == "hand-made"
+
+
+# --- chapter 9: sweeps at a fixed width, the depthwise end ---------------------------------------------------------
+
+
+def test_conv_sweep_takes_keras_depthwise_conv_at_groups_equal_channels():
+    results = benchmark.conv_sweep(
+        [(16, 1), (16, 16), (16, 16, benchmark.DEPTHWISE)], "inference",
+        image_size=4, batch_size=2, rounds=1, steps=1, warmup=0, log=False,
+    )
+    assert results.variants == ["C=1, 16 ch", "C=16, 16 ch", "C=16, 16 ch, depthwise"]
+    assert results.macs["C=16, 16 ch"] == results.macs["C=16, 16 ch, depthwise"] == 16 * 9 * 16
+    assert "DepthwiseConv2D" in results.labels["C=16, 16 ch, depthwise"]
+    specs = results.config["specs"]
+    assert [(s["channels"], s["groups"], s["implementation"]) for s in specs] == [
+        (16, 1, "dense"), (16, 16, "native"), (16, 16, "depthwise")]
+    assert "'depthwise'" in benchmark.describe(results)
+    fig = benchmark.plot_sweep(results, title="sweep")
+    ax = fig.axes[0]
+    predicted = ax.get_lines()[0]
+    assert list(predicted.get_xdata()) == [1, 16] and list(predicted.get_ydata()) == [1.0, 16.0]
+    assert ax.get_title(loc="left") == "sweep" and ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="needs groups = channels"):
+        benchmark.conv_sweep([(16, 4, benchmark.DEPTHWISE)])
+
+
+def test_block_sweep_times_whole_blocks_and_the_depthwise_twin():
+    results = benchmark.block_sweep(
+        [(1, 8), (8, 1), (8, 1, "depthwise")], channels=16, image_size=4, batch_size=2,
+        rounds=1, steps=1, warmup=0, log=False,
+    )
+    assert results.variants == ["1x8d", "8x1d", "8x1d, depthwise"] and results.reference == "1x8d"
+    assert results.modes() == ["inference", "train"]
+    assert results.macs["1x8d"] == complexity.block_macs(16, 16, 1, 8, 4)
+    assert results.macs["8x1d"] == results.macs["8x1d, depthwise"] == complexity.block_macs(16, 16, 8, 1, 4)
+    assert results.ratio("1x8d", "train") == 1.0
+    assert [s["implementation"] for s in results.config["specs"]] == ["dense", "native", "depthwise"]
+    assert benchmark.describe(results).startswith("whole blocks 16->16 at 4x4")
+    assert "1x8d" in _rows(benchmark.table(results))
+    assert len(benchmark.plot_sweep(results).axes[0].get_lines()) >= 5  # predicted + 2 modes x (line, star)
+
+
+@pytest.mark.parametrize(
+    "specs, message",
+    [
+        ([(4, 2, "depthwise")], "needs d = 1 and C > 1"),
+        ([(1, 1, "depthwise")], "needs d = 1 and C > 1"),
+        ([(4, 1, "native")], "a spec is"),
+        ([(0, 4)], "cardinality"),
+        ([], "at least one"),
+        ([(2, 2), (2, 2)], "once"),
+    ],
+)
+def test_block_sweep_rejects_bad_specs(specs, message):
+    with pytest.raises(ValueError, match=message):
+        benchmark.block_sweep(specs, log=False)
+
+
+def test_plot_sweep_needs_a_sweep(tiny_block):
+    _, data, _ = tiny_block
+    with pytest.raises(ValueError, match="plot_sweep needs"):
+        benchmark.plot_sweep(benchmark.Results(**data))
