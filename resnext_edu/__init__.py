@@ -13,6 +13,9 @@ Modules, in the order the book meets them:
 - ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
 - ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
 - ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
+- ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
+- ``pitfalls``    faulty blocks as public implementations wrote them, for the audit to catch
+- ``distribute``  ``tf.distribute`` strategies, logical CPUs, distributed vs single-device runs
 
 Importing the package imports no TensorFlow; the modules that need Keras import it themselves.
 """

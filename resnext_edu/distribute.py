@@ -1,0 +1,349 @@
+"""Training on several devices with ``tf.distribute``: data parallelism, tested on one CPU split in two.
+
+Data parallelism: every replica holds a copy of the same weights, takes ``global_batch / N`` of each batch,
+computes its gradients, and the gradients are summed across replicas (an *all-reduce*) before every copy
+applies the same update. ``training.train(..., strategy=...)`` builds and compiles the model in the
+strategy's scope; Keras' ``fit`` then splits every batch and all-reduces the gradients.
+
+- ``logical_cpus(n)``: split the physical CPU into ``n`` logical devices, so that ``MirroredStrategy`` has
+  two "devices" on a machine without GPUs; it must run before TensorFlow initialises its devices.
+- ``replica_devices()`` / ``strategy_for(kind)``: the strategy for ``"mirrored"`` (this machine's GPUs, or its
+  logical CPUs), ``"multi-worker"`` (several machines, configured by ``TF_CONFIG``; ``tf_config`` writes it),
+  ``"tpu"`` (a Cloud TPU, as in Colab) or ``"default"`` (no distribution). Only ``"mirrored"`` and ``"default"``
+  can be tested here; of the other two the tests check the arguments only.
+- ``replica_batches``: the batch size each replica receives from a dataset, as ``fit`` distributes it.
+- ``replica_weights_differ``: the largest difference between the replicas' copies of a model's weights (the
+  trainable ones are equal after every step; BatchNorm's moving statistics are not, unless synchronised).
+- ``starting_from``, ``synchronized_batchnorm``, ``batch_loss``, ``compare_runs``, ``plot_comparison``: train the
+  same model from the same weights on one device and under a strategy, and compare the losses.
+- ``scaled_learning_rate``: the linear scaling rule for a larger global batch.
+- ``plot_data_parallelism``: a diagram of one data-parallel step.
+
+With ``MirroredStrategy``, BatchNormalization normalises each replica's share of the batch with that share's own
+mean and variance, so a distributed run differs slightly from a single-device one; ``synchronized=True`` (here:
+``synchronized_batchnorm``) all-reduces the statistics and removes that difference; float32 round-off, which training
+amplifies, remains (``LOSS_TOLERANCE``).
+"""
+
+import dataclasses
+import functools
+import json
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from resnext_edu import training
+from resnext_edu._checks import one_of, positive_int
+
+#: The kinds of strategy ``strategy_for`` makes.
+STRATEGIES = ("mirrored", "multi-worker", "tpu", "default")
+
+#: How far (relative) the last epoch's training loss of a two-replica run may land from the single-device run of the
+#: same seed and weights. Measured on chapter 10's run (chapter 6's 4x8d network, the first 512 training digits, batch
+#: 64, 2 epochs, AdamW): 3.0, 0.4, 0.6 and 6.2 % for seeds 0-3 with per-replica BatchNorm, 1.4, 0.7 and 0.1 % for seeds
+#: 0-2 with synchronised BatchNorm; repeated runs of seed 0 gave 2.7-3.0 % (the single-device run itself is not
+#: bit-reproducible on a CPU: its loss moved by 0.3 %). Float32 round-off that the steps amplify is left even when
+#: synchronised. A change of seed moves the same loss by up to 16 %.
+LOSS_TOLERANCE = 0.10
+
+_TOO_LATE = ("TensorFlow has already initialised its devices ({found} logical CPU(s)), so the CPU can no longer be "
+             "split into {n}. Restart the kernel (in Colab: Runtime > Restart session) and call "
+             "distribute.logical_cpus({n}) first, before anything else runs a TensorFlow operation.")
+
+
+def logical_cpus(n=2):
+    """Split the physical CPU into ``n`` logical devices (before TensorFlow initialises them); returns their names."""
+    n = positive_int("n", n)
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    configured = tf.config.get_logical_device_configuration(cpu)
+    if configured is None or len(configured) != n:
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+        except RuntimeError:
+            found = len(tf.config.list_logical_devices("CPU"))
+            if found != n:
+                raise RuntimeError(_TOO_LATE.format(found=found, n=n)) from None
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def replica_devices():
+    """The devices ``MirroredStrategy`` should use here: every GPU if there are two or more, else every logical CPU."""
+    gpus = tf.config.list_logical_devices("GPU")
+    return [d.name for d in (gpus if len(gpus) >= 2 else tf.config.list_logical_devices("CPU"))]
+
+
+def tf_config(workers, index):
+    """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``workers`` ("host:port" strings), as a JSON string."""
+    if isinstance(workers, str) or not isinstance(workers, (list, tuple)) or not workers or not all(
+            isinstance(w, str) and w.rpartition(":")[2].isdigit() and w.rpartition(":")[0] for w in workers):
+        raise ValueError(f"workers must be a non-empty list of 'host:port' strings; got {workers!r}.")
+    index = positive_int("index", index, minimum=0)
+    if index >= len(workers):
+        raise ValueError(f"index must name one of the {len(workers)} workers (0..{len(workers) - 1}); got {index}.")
+    return json.dumps({"cluster": {"worker": list(workers)}, "task": {"type": "worker", "index": index}})
+
+
+def _check_tf_config():
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise ValueError("strategy_for('multi-worker') needs the environment variable TF_CONFIG (the cluster and this "
+                         "worker's place in it): set os.environ['TF_CONFIG'] = distribute.tf_config(workers, index) on "
+                         "every worker, before TensorFlow starts.")
+    try:
+        config = json.loads(text)
+        workers, task = config["cluster"]["worker"], config["task"]
+        tf_config(workers, task["index"])
+        if task["type"] not in ("worker", "chief"):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("TF_CONFIG must be JSON like distribute.tf_config writes: "
+                         f'{{"cluster": {{"worker": ["host:port", ...]}}, "task": {{"type": "worker", "index": i}}}}; '
+                         f"got {text!r}.") from None
+
+
+def strategy_for(kind="mirrored", *, devices=None, tpu=""):
+    """A ``tf.distribute`` strategy: "mirrored", "multi-worker" (reads TF_CONFIG), "tpu" (at address ``tpu``), "default"
+
+    "mirrored" uses ``devices`` (default: ``replica_devices()``). "multi-worker" and "tpu" are constructed only when
+    asked, in an environment that has them (a cluster, a Colab TPU runtime); here only their arguments are tested.
+    """
+    one_of("kind", kind, STRATEGIES)
+    if devices is not None and (kind != "mirrored" or isinstance(devices, str) or not isinstance(devices, (list, tuple))
+                                or not devices or not all(isinstance(d, str) for d in devices)):
+        raise ValueError(f"devices must be a non-empty list of device names, with kind='mirrored'; got {devices!r}.")
+    if not isinstance(tpu, str) or (tpu and kind != "tpu"):
+        raise ValueError(f"tpu must be a TPU's name or address (a string), for kind='tpu' only; got {tpu!r}.")
+    if kind == "mirrored":
+        return tf.distribute.MirroredStrategy(list(devices or replica_devices()))
+    if kind == "multi-worker":
+        _check_tf_config()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if kind == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)  # "": Colab's or this VM's TPU
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    return tf.distribute.get_strategy()
+
+
+@dataclasses.dataclass
+class ReplicaBatches:
+    """How a strategy split a dataset's batches: the global batch sizes and, per batch, each replica's share."""
+
+    devices: list  # the device of each replica, in replica order
+    global_sizes: list  # images per batch of the dataset
+    per_replica: list  # per batch: the images each replica received, in replica order
+    replica_ids: list  # per batch: the id each replica reported from inside its step (0, 1, ...)
+
+    def adds_up(self):
+        """True if every replica ran a step on every batch, and the replicas' shares sum to the global batch."""
+        everyone = list(range(len(self.devices)))
+        return all(ids == everyone and len(s) == len(everyone) and sum(s) == g
+                   for s, g, ids in zip(self.per_replica, self.global_sizes, self.replica_ids))
+
+
+def replica_batches(strategy, dataset):
+    """Run a step on every replica for each batch of ``(images, labels)`` ``dataset``; record each replica's share."""
+    def share(x):
+        return tf.shape(x)[0], tf.distribute.get_replica_context().replica_id_in_sync_group
+
+    global_sizes = [int(tf.shape(images)[0]) for images, _ in dataset]
+    step = tf.function(lambda images: strategy.run(share, args=(images,)), reduce_retracing=True)
+    per_replica, replica_ids = [], []
+    for images, _ in strategy.experimental_distribute_dataset(dataset):
+        sizes, ids = (strategy.experimental_local_results(t) for t in step(images))
+        per_replica.append([int(n) for n in sizes])
+        replica_ids.append([int(i) for i in ids])
+    devices = [tf.DeviceSpec.from_string(d).to_string() for d in strategy.extended.worker_devices]
+    return ReplicaBatches(devices, global_sizes, per_replica, replica_ids)
+
+
+def replica_weights_differ(model, strategy, trainable=True):
+    """The largest absolute difference between the replicas' copies of the model's trainable (or other) weights."""
+    worst = 0.0
+    for weight in model.trainable_weights if trainable else model.non_trainable_weights:
+        copies = [np.asarray(c) for c in strategy.experimental_local_results(getattr(weight, "value", weight))]
+        worst = max([worst, *(float(np.max(np.abs(c - copies[0]))) for c in copies[1:])])
+    return worst
+
+
+def synchronized_batchnorm(model):
+    """A copy of ``model`` (same weights) whose BatchNormalization layers all-reduce their batch statistics."""
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            config["synchronized"] = True
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def starting_from(build, weights, synchronized=False):
+    """A function that builds ``build()`` with the given initial ``weights`` (for ``train``, in a strategy's scope)."""
+    def make():
+        model = build()
+        model.set_weights(weights)
+        return synchronized_batchnorm(model) if synchronized else model
+
+    return make
+
+
+def batch_loss(model, images, labels, strategy=None):
+    """Mean cross-entropy of one global batch in training mode (BatchNorm on batch statistics), split by a strategy."""
+    strategy = strategy or tf.distribute.get_strategy()
+    n = tf.shape(images)[0]
+
+    def replica_loss(x, y):
+        logits = model(x, training=True)
+        per_image = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+        return tf.reduce_sum(per_image) / tf.cast(n, per_image.dtype)
+
+    dataset = tf.data.Dataset.from_tensors((images, labels))
+    x, y = next(iter(strategy.experimental_distribute_dataset(dataset)))
+    return float(strategy.reduce("SUM", strategy.run(tf.function(replica_loss), args=(x, y)), axis=None))
+
+
+class StepLosses(keras.callbacks.Callback):
+    """Records the training loss of every step (Keras logs the running mean over the epoch; this undoes the mean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.losses, self._previous = [], (0, 0.0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._previous = (0, 0.0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps, mean = batch + 1, float((logs or {})["loss"])
+        self.losses.append(steps * mean - self._previous[0] * self._previous[1])
+        self._previous = (steps, mean)
+
+
+@dataclasses.dataclass
+class Comparison:
+    """One model trained from the same weights on the same batches, on one device and under a strategy."""
+
+    single: training.TrainingResult
+    distributed: training.TrainingResult
+    single_steps: list  # the training loss of every step, on one device
+    distributed_steps: list  # and under the strategy
+    model: keras.Model  # the model trained under the strategy (its weights are mirrored on every replica)
+    replicas: int
+
+    def final_loss_difference(self):
+        """|distributed - single| / single, of the last epoch's training loss."""
+        a, b = self.single.history["loss"][-1], self.distributed.history["loss"][-1]
+        return abs(b - a) / a
+
+
+def compare_runs(build, train_ds, epochs, strategy, *, seed=0, synchronized=False, **train_kwargs):
+    """Train ``build()`` (seeded with ``seed``) on one device, then from the same weights under ``strategy``.
+
+    ``train_ds`` must give the same batches every epoch (no shuffling or augmentation) for the runs to be comparable.
+    ``synchronized``: all-reduce BatchNorm statistics in the distributed run. Other arguments go to ``training.train``.
+    """
+    keras.utils.set_random_seed(seed)
+    weights = build().get_weights()  # one set of initial weights for both runs
+    replicas, callbacks = strategy.num_replicas_in_sync, list(train_kwargs.pop("callbacks", ()))
+    runs, models = [], []
+
+    def make(synchronized_here):
+        models.append(starting_from(build, weights, synchronized_here)())
+        return models[-1]
+
+    for label, scope in (("1 device", None), (f"{replicas} replicas", strategy)):
+        keras.utils.set_random_seed(seed)
+        steps = StepLosses()
+        result = training.train(functools.partial(make, synchronized and scope is not None), train_ds, epochs=epochs,
+                                strategy=scope, callbacks=[*callbacks, steps], **{"label": label, **train_kwargs})
+        runs.append((result, steps.losses))
+    return Comparison(runs[0][0], runs[1][0], runs[0][1], runs[1][1], models[-1], replicas)
+
+
+def scaled_learning_rate(learning_rate, global_batch, reference_batch):
+    """Linear scaling (Goyal et al. 2017): ``learning_rate``, tuned at ``reference_batch``, for ``global_batch``."""
+    global_batch = positive_int("global_batch", global_batch)
+    return learning_rate * global_batch / positive_int("reference_batch", reference_batch)
+
+
+def plot_data_parallelism(replicas=2, global_batch=64, devices=None):
+    """A diagram of one data-parallel step: the batch split across replicas, gradients all-reduced, one update."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    from resnext_edu import plots
+
+    replicas, global_batch = positive_int("replicas", replicas), positive_int("global_batch", global_batch)
+    devices = list(devices or [f"device {i}" for i in range(replicas)])
+    fig, ax = plt.subplots(figsize=(10.4, 1.0 + 1.25 * replicas))
+    ax.set_xlim(0, 10.4)
+    ax.set_ylim(-0.2, 1.25 * replicas)
+    ax.axis("off")
+    rows = [1.25 * (replicas - 1 - i) + 0.5 for i in range(replicas)]
+    middle = sum(rows) / replicas
+
+    def box(x, y, w, h, text, color, face="white"):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", facecolor=face,
+                                    edgecolor=color, lw=1.4))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+
+    def arrow(a, b, color=plots.GRAY):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=11, color=color, lw=1.2,
+                                     shrinkA=2, shrinkB=2))
+
+    box(0.95, middle, 1.6, 0.9, f"global batch\n{global_batch} images", plots.GRAY, "#eef1f4")
+    share = [global_batch // replicas + (i < global_batch % replicas) for i in range(replicas)]
+    for y, device, n, i in zip(rows, devices, share, range(replicas)):
+        arrow((1.8, middle), (2.6, y))
+        box(3.6, y, 1.9, 0.9, f"replica {i} on {device}\n{n} images\nweights W (a copy)", plots.BLUE, "#e3ecf5")
+        box(5.6, y, 1.3, 0.9, f"gradient\ng{i}", plots.ORANGE, "#fbeedd")
+        arrow((4.6, y), (4.9, y))
+        arrow((6.3, y), (7.0, middle))
+    box(7.75, middle, 1.4, 0.9, "all-reduce\ng = Σ gᵢ", plots.RED, "#f6e1e0")
+    box(9.55, middle, 1.5, 0.9, "same update\non every copy\nW ← W − η·g", plots.GREEN, "#e4f0e4")
+    arrow((8.5, middle), (8.75, middle))
+    ax.set_title("one training step under MirroredStrategy", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_comparison(comparison, tolerance=None):
+    """Training loss per step on one device and under the strategy; their relative difference per step and per epoch."""
+    import matplotlib.pyplot as plt
+
+    from resnext_edu import plots
+
+    single, distributed = np.asarray(comparison.single_steps), np.asarray(comparison.distributed_steps)
+    steps = np.arange(1, len(single) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.4, 3.6))
+    left.plot(steps, single, "-", color=plots.BLUE, lw=2.4, label="1 device")
+    left.plot(steps, distributed, "--", color=plots.ORANGE, lw=1.8, label=f"{comparison.replicas} replicas")
+    left.set_ylabel("training loss of the step")
+    right.semilogy(steps, np.abs(distributed - single) / single, "o-", color=plots.GRAY, lw=1.0, markersize=3.5,
+                   label="per step")
+    a, b = comparison.single.history["loss"], comparison.distributed.history["loss"]
+    per_epoch = len(steps) // max(len(a), 1)
+    for epoch, (x, y) in enumerate(zip(a, b)):
+        right.hlines(abs(y - x) / x, epoch * per_epoch + 0.6, (epoch + 1) * per_epoch + 0.4, color=plots.RED, lw=2.6,
+                     label="epoch's mean loss" if epoch == 0 else None)
+    right.set_ylabel(f"|{comparison.replicas} replicas - 1 device| / 1 device")
+    if tolerance is not None:
+        right.axhline(tolerance, color=plots.RED, ls=":", lw=1.2, label=f"tolerance, last epoch ({tolerance:.0%})")
+    right.legend(frameon=False, fontsize=8, loc="lower right")
+    left.legend(frameon=False, fontsize=8)
+    for ax in (left, right):
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["STRATEGIES", "LOSS_TOLERANCE", "logical_cpus", "replica_devices", "tf_config", "strategy_for",
+           "ReplicaBatches", "replica_batches", "replica_weights_differ", "synchronized_batchnorm", "starting_from",
+           "batch_loss", "StepLosses", "Comparison", "compare_runs", "scaled_learning_rate", "plot_data_parallelism",
+           "plot_comparison"]
