@@ -25,11 +25,8 @@ import math
 import keras
 import numpy as np
 
-from resnext_edu import complexity
+from resnext_edu import complexity, introspect
 from resnext_edu._checks import positive_int
-
-_SHAPE_OPS = ("Lambda", "GetItem", "Slice", "Split", "Reshape", "Concatenate", "Identity")
-
 
 # --- reading the graph ---------------------------------------------------------------------------
 
@@ -332,11 +329,8 @@ def _params(op):
 
 
 def _macs(op, graph):
-    """Multiply-adds of one conv or dense call for one example: output positions x kernel size."""
-    if not (op.is_conv or op.is_dense):
-        return 0
-    positions = math.prod(s or 0 for s in graph.shape(op.outputs[0])[1:-1])
-    return positions * math.prod(op.operation.kernel.shape)
+    """Multiply-adds of one conv or dense call for one example (``introspect.conv_macs`` at this call's output)."""
+    return introspect.conv_macs(op.operation, graph.shape(op.outputs[0])) if op.is_conv or op.is_dense else 0
 
 
 # --- the comparison ----------------------------------------------------------------------------

@@ -245,12 +245,38 @@ def _quiet_tensorflow():
         logger.setLevel(level)
 
 
-def _variant_modes(variants, modes):
-    """``{variant: [modes]}`` from names, ``"name:mode+mode"`` strings or a dict; raises ValueError."""
+def _check_modes(modes):
+    """``modes`` (one name or several) as a list of names from ``MODES``; raises ValueError."""
     modes = [modes] if isinstance(modes, str) else list(modes)
     for m in modes:
         if m not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}; got {m!r}.")
+    return modes
+
+
+def _check_specs(parsed, what):
+    """A sweep's parsed specs ``(name, ...)``: at least one, each once."""
+    if not parsed:
+        raise ValueError(f"give at least one {what} spec.")
+    if len({p[0] for p in parsed}) != len(parsed):
+        raise ValueError("each spec may appear once.")
+
+
+def _timed(setups, labels, config, reference, rounds, steps, warmup, log, skipped=None):
+    """Measure ``setups`` interleaved (``_measure``) and return ``Results``, ``config`` plus how and where."""
+    import keras
+
+    with _quiet_tensorflow():
+        ips, macs, seconds = _measure(setups, rounds, steps, warmup, _log_stream(log))
+    config = dict(config, rounds=rounds, steps=steps, warmup=warmup, device=device(detail=True),
+                  keras=keras.__version__, backend=keras.backend.backend())
+    return Results(config=config, labels=labels, macs=macs, images_per_second=ips, skipped=skipped or {},
+                   setup_seconds=seconds, reference=reference)
+
+
+def _variant_modes(variants, modes):
+    """``{variant: [modes]}`` from names, ``"name:mode+mode"`` strings or a dict; raises ValueError."""
+    modes = _check_modes(modes)
     if isinstance(variants, str):
         variants = [v for v in variants.split(",") if v.strip()]
     items = (
@@ -338,7 +364,6 @@ def run(
     rounds, steps, warmup = _positive("rounds", rounds), _positive("steps", steps), _positive("warmup", warmup, 0)
     if slow is None:
         slow = network == "block"
-    log = _log_stream(log)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     batch, size = s["batch_size"], s["image_size"]
@@ -375,30 +400,10 @@ def run(
 
         setups[variant] = setup
 
-    with _quiet_tensorflow():
-        ips, macs, seconds = _measure(setups, rounds, steps, warmup, log)
-    config = dict(
-        s,
-        rounds=rounds,
-        steps=steps,
-        warmup=warmup,
-        slow=slow,
-        jit_compile=jit_compile,
-        xla=any(xla.values()),
-        device=device(detail=True),
-        keras=keras.__version__,
-        backend=keras.backend.backend(),
-        auto=_auto_description(),
-    )
-    return Results(
-        config=config,
-        labels={v: VARIANTS[v] for v in wanted},
-        macs=macs,
-        images_per_second=ips,
-        skipped=skipped,
-        setup_seconds=seconds,
-        reference="resnet" if "resnet" in wanted else None,
-    )
+    results = _timed(setups, {v: VARIANTS[v] for v in wanted}, dict(s, slow=slow, jit_compile=jit_compile),
+                     "resnet" if "resnet" in wanted else None, rounds, steps, warmup, log, skipped)
+    results.config.update(xla=any(xla.values()), auto=_auto_description())  # xla: known once the models compiled
+    return results
 
 
 def _auto_description():
@@ -445,10 +450,7 @@ def conv_sweep(
 
     from resnext_edu import introspect, layers
 
-    modes = [modes] if isinstance(modes, str) else list(modes)
-    for m in modes:
-        if m not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}; got {m!r}.")
+    modes = _check_modes(modes)
     parsed = []
     for spec in specs:
         if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3):
@@ -465,13 +467,9 @@ def conv_sweep(
             layers.resolve_implementation(impl)  # validates
         name = f"C={g}, {c} ch" + (f", {impl}" if len(spec) == 3 else "")
         parsed.append((name, c, g, impl))
-    if not parsed:
-        raise ValueError("give at least one (channels, groups) spec.")
-    if len({p[0] for p in parsed}) != len(parsed):
-        raise ValueError("each spec may appear once.")
+    _check_specs(parsed, "(channels, groups)")
     size, batch = _positive("image_size", image_size), _positive("batch_size", batch_size)
     rounds, steps, warmup = _positive("rounds", rounds), _positive("steps", steps), _positive("warmup", warmup, 0)
-    log = _log_stream(log)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
 
@@ -502,31 +500,9 @@ def conv_sweep(
             return {m: (fns[m], steps, warmup) for m in modes}, batch, introspect.count_macs(model)
 
         setups[name] = setup
-    with _quiet_tensorflow():
-        ips, macs, seconds = _measure(setups, rounds, steps, warmup, log)
-    config = dict(
-        network="conv",
-        image_size=size,
-        batch_size=batch,
-        kernel_size=kernel_size,
-        implementations=sorted({resolve(p[3]) for p in parsed}),
-        specs=specs_done,
-        rounds=rounds,
-        steps=steps,
-        warmup=warmup,
-        device=device(detail=True),
-        keras=keras.__version__,
-        backend=keras.backend.backend(),
-    )
-    return Results(
-        config=config,
-        labels=labels,
-        macs=macs,
-        images_per_second=ips,
-        skipped={},
-        setup_seconds=seconds,
-        reference=parsed[0][0],
-    )
+    config = dict(network="conv", image_size=size, batch_size=batch, kernel_size=kernel_size,
+                  implementations=sorted({resolve(p[3]) for p in parsed}), specs=specs_done)
+    return _timed(setups, labels, config, parsed[0][0], rounds, steps, warmup, log)
 
 
 def block_sweep(
@@ -555,10 +531,7 @@ def block_sweep(
 
     from resnext_edu import blocks, equivalence, introspect, layers
 
-    modes = [modes] if isinstance(modes, str) else list(modes)
-    for m in modes:
-        if m not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}; got {m!r}.")
+    modes = _check_modes(modes)
     layers.resolve_implementation(implementation)
     parsed = []
     for spec in specs:
@@ -570,14 +543,10 @@ def block_sweep(
         if depthwise and (d != 1 or c == 1):
             raise ValueError(f"a {DEPTHWISE!r} block needs d = 1 and C > 1 (one channel per group); got {c}x{d}d.")
         parsed.append((f"{c}x{d}d" + (f", {DEPTHWISE}" if depthwise else ""), c, d, depthwise))
-    if not parsed:
-        raise ValueError("give at least one (cardinality, bottleneck_width) spec.")
-    if len({p[0] for p in parsed}) != len(parsed):
-        raise ValueError("each spec may appear once.")
+    _check_specs(parsed, "(cardinality, bottleneck_width)")
     channels = _positive("channels", channels)
     size, batch = _positive("image_size", image_size), _positive("batch_size", batch_size)
     rounds, steps, warmup = _positive("rounds", rounds), _positive("steps", steps), _positive("warmup", warmup, 0)
-    log = _log_stream(log)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, size, size, channels)).astype("float32")
@@ -603,31 +572,9 @@ def block_sweep(
             return {m: (fns[m], steps, warmup) for m in modes}, batch, introspect.count_macs(model)
 
         setups[name] = setup
-    with _quiet_tensorflow():
-        ips, macs, seconds = _measure(setups, rounds, steps, warmup, log)
-    config = dict(
-        network="blocks",
-        channels=channels,
-        image_size=size,
-        batch_size=batch,
-        implementation=resolved,
-        specs=done,
-        rounds=rounds,
-        steps=steps,
-        warmup=warmup,
-        device=device(detail=True),
-        keras=keras.__version__,
-        backend=keras.backend.backend(),
-    )
-    return Results(
-        config=config,
-        labels=labels,
-        macs=macs,
-        images_per_second=ips,
-        skipped={},
-        setup_seconds=seconds,
-        reference=parsed[0][0],
-    )
+    config = dict(network="blocks", channels=channels, image_size=size, batch_size=batch, implementation=resolved,
+                  specs=done)
+    return _timed(setups, labels, config, parsed[0][0], rounds, steps, warmup, log)
 
 
 # --- reporting -------------------------------------------------------------------------------

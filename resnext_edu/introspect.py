@@ -10,21 +10,17 @@ def trainable_params(model):
     return sum(math.prod(w.shape) for w in model.trainable_weights)
 
 
-def _out_positions(layer):
-    """Number of output positions (all dims but batch and channels) of a layer used once."""
-    return math.prod(int(s) for s in layer.output.shape[1:-1])
+def conv_macs(layer, output_shape=None):
+    """Multiply-adds of one Conv2D / DepthwiseConv2D / Dense layer for one example (0 for other layers).
 
-
-def conv_macs(layer):
-    """Multiply-adds of one Conv2D / Dense layer for one example (0 for other layers)."""
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kh, kw, cin, mult = layer.kernel.shape
-        return _out_positions(layer) * kh * kw * cin * mult
-    if isinstance(layer, keras.layers.Conv2D):  # kernel (kh, kw, in/groups, out) covers groups too
-        return _out_positions(layer) * math.prod(layer.kernel.shape)
-    if isinstance(layer, keras.layers.Dense):
-        return _out_positions(layer) * math.prod(layer.kernel.shape)
-    return 0
+    Each output position costs one multiply-add per kernel weight: a grouped kernel (kh, kw, in/groups, out) and a
+    depthwise one (kh, kw, in, multiplier) hold exactly those. ``output_shape``: of the call to count, for a layer
+    used more than once (default: its only output's).
+    """
+    if not isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
+        return 0
+    shape = layer.output.shape if output_shape is None else output_shape
+    return math.prod(int(s) for s in shape[1:-1]) * math.prod(layer.kernel.shape)
 
 
 def count_macs(model):
