@@ -61,9 +61,10 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
 
-# `ruff format --check` joins `lint` once every file is formatted; `make format` formats them.
+# `make format` fixes what `make lint` finds (ruff check --fix, ruff format, the chapters' metadata).
 lint: $(STAMP)
 	$(BIN)/ruff check resnext_edu tests tools _ext conftest.py
+	$(BIN)/ruff format --check resnext_edu tests tools _ext conftest.py
 	$(BIN)/python tools/notebooks.py check-normalised
 
 format: $(STAMP)

@@ -37,7 +37,8 @@ def pytest_configure(config):
         stale = installed is None or any(
             not (installed / f.relative_to(source)).is_file()
             or (installed / f.relative_to(source)).read_bytes() != f.read_bytes()
-            for f in source.rglob("*.py"))
+            for f in source.rglob("*.py")
+        )
         if stale:
             raise pytest.UsageError(f"The library changed since the reader's kernel installed its wheel: {advice}.")
 

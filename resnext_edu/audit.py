@@ -30,6 +30,7 @@ from resnext_edu._checks import positive_int
 
 # --- reading the graph ---------------------------------------------------------------------------
 
+
 @dataclasses.dataclass(eq=False)
 class Op:
     """One call of an operation in the flattened graph: which tensors it reads and writes."""
@@ -59,11 +60,17 @@ class Graph:
     def __init__(self, model):
         if not isinstance(model, keras.Model):
             raise ValueError(f"compare needs a Keras model; got {model!r}.")
-        if not getattr(model, "inputs", None) or not getattr(model, "outputs", None) or len(model.inputs) != 1 \
-                or len(model.outputs) != 1:
-            raise ValueError("compare reads functional or Sequential models of one input and one output (a "
-                             f"subclassed model has no graph to read); got {type(model).__name__} "
-                             f"'{model.name}'.")
+        if (
+            not getattr(model, "inputs", None)
+            or not getattr(model, "outputs", None)
+            or len(model.inputs) != 1
+            or len(model.outputs) != 1
+        ):
+            raise ValueError(
+                "compare reads functional or Sequential models of one input and one output (a "
+                f"subclassed model has no graph to read); got {type(model).__name__} "
+                f"'{model.name}'."
+            )
         self.ops, self.tensors, self.opaque = [], {}, []
         self._alias = {}
         self._walk(model)
@@ -105,8 +112,14 @@ class Graph:
             self.ops.append(Op(op, node, inputs, [self.key(t) for t in node.output_tensors], len(self.ops)))
 
 
-_READABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense,
-             keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.GroupNormalization)
+_READABLE = (
+    keras.layers.Conv2D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.Dense,
+    keras.layers.BatchNormalization,
+    keras.layers.LayerNormalization,
+    keras.layers.GroupNormalization,
+)
 
 
 def _has_weights(op):
@@ -147,6 +160,7 @@ def _dominators(graph):
 
 
 # --- one block ---------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class Block:
@@ -301,18 +315,36 @@ def _read_block(graph, ops, t_in, t_out):
 
     slice_groups = collections.defaultdict(list)
     for op in residual:
-        if not op.is_conv and not _has_weights(op.operation) and len(op.inputs) == 1 and \
-                graph.channels(op.outputs[0]) < graph.channels(op.inputs[0]):
+        if (
+            not op.is_conv
+            and not _has_weights(op.operation)
+            and len(op.inputs) == 1
+            and graph.channels(op.outputs[0]) < graph.channels(op.inputs[0])
+        ):
             selection = _probe_channels(op, graph)
             if selection is not None:
                 slice_groups[op.inputs[0]].append(selection)
     params = sum(_params(op) for op in _unique_layers(ops))
     macs = sum(_macs(op, graph) for op in ops)
-    depth = max((_longest_conv_chain(graph, residual, t_in, k) for k, b in branches if b is not shortcut_ops),
-                default=0)
-    return Block(graph.shape(t_in)[1:], graph.shape(t_out)[1:], merge, shortcut, shortcut_strides, depth,
-                 cardinality, tuple(sorted(group_widths)), width, tuple(sorted(strided)), reads,
-                 _describe_slices(slice_groups, graph), params, macs)
+    depth = max(
+        (_longest_conv_chain(graph, residual, t_in, k) for k, b in branches if b is not shortcut_ops), default=0
+    )
+    return Block(
+        graph.shape(t_in)[1:],
+        graph.shape(t_out)[1:],
+        merge,
+        shortcut,
+        shortcut_strides,
+        depth,
+        cardinality,
+        tuple(sorted(group_widths)),
+        width,
+        tuple(sorted(strided)),
+        reads,
+        _describe_slices(slice_groups, graph),
+        params,
+        macs,
+    )
 
 
 def _unique_layers(ops):
@@ -334,6 +366,7 @@ def _macs(op, graph):
 
 
 # --- the comparison ----------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Check:
@@ -385,9 +418,12 @@ class Audit:
         rows = "".join(
             f"<tr><td>{html.escape(c.where)}</td><td>{html.escape(c.what)}</td><td>{html.escape(c.expected)}</td>"
             f"<td>{html.escape(c.found)}</td><td style='text-align:center'>{'✓' if c.ok else '✗'}</td></tr>"
-            for c in self.checks)
-        return (f"<p><b>{html.escape(self.summary())}</b></p><table><thead><tr><th>where</th><th>check</th>"
-                f"<th>paper</th><th>model</th><th></th></tr></thead><tbody>{rows}</tbody></table>")
+            for c in self.checks
+        )
+        return (
+            f"<p><b>{html.escape(self.summary())}</b></p><table><thead><tr><th>where</th><th>check</th>"
+            f"<th>paper</th><th>model</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+        )
 
 
 def _stages(blocks):
@@ -437,17 +473,25 @@ def _size(shape):
 def _stem_and_head(graph, trunk_ops_before, trunk_ops_after, arch):
     checks = []
     convs = [op for op in trunk_ops_before if op.is_conv]
-    found = ", ".join(f"{op.operation.kernel_size[0]}x{op.operation.kernel_size[1]}/{max(op.operation.strides)} "
-                      f"conv to {graph.channels(op.outputs[0])}" for op in convs) or "no conv"
+    found = (
+        ", ".join(
+            f"{op.operation.kernel_size[0]}x{op.operation.kernel_size[1]}/{max(op.operation.strides)} "
+            f"conv to {graph.channels(op.outputs[0])}"
+            for op in convs
+        )
+        or "no conv"
+    )
     if any("MaxPool" in op.kind for op in trunk_ops_before):
         found += ", max pool"
     expected = f"{arch.stem_kernel}x{arch.stem_kernel}/{arch.stem_strides} conv to {arch.stem_filters}" + (
-        ", max pool" if arch.stem_pool else "")
+        ", max pool" if arch.stem_pool else ""
+    )
     checks.append(Check("stem", "stem layers", expected, found, found == expected))
     dense = [op for op in trunk_ops_after if op.is_dense]
     pooled = any("GlobalAveragePooling" in op.kind for op in trunk_ops_after)
     found = ("global average pool, " if pooled else "") + (
-        f"fc to {graph.channels(dense[-1].outputs[0])}" if dense else "no fc")
+        f"fc to {graph.channels(dense[-1].outputs[0])}" if dense else "no fc"
+    )
     expected = f"global average pool, fc to {arch.num_classes}"
     checks.append(Check("head", "classifier", expected, found, found == expected))
     return checks
@@ -461,8 +505,11 @@ def _architecture(depth, cardinality, bottleneck_width, architecture, num_classe
         name = arch.name
     else:
         arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes or 1000)
-        name = f"ResNet-{depth}" if (cardinality, bottleneck_width) == (1, 64) else \
-            f"ResNeXt-{depth} ({cardinality}x{bottleneck_width}d)"
+        name = (
+            f"ResNet-{depth}"
+            if (cardinality, bottleneck_width) == (1, 64)
+            else f"ResNeXt-{depth} ({cardinality}x{bottleneck_width}d)"
+        )
     return complexity._with_size(arch, size), name
 
 
@@ -513,8 +560,15 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
     checks = []
     if graph.opaque:
         names = ", ".join(f"{type(op).__name__} '{op.name}'" for op in graph.opaque[:3])
-        checks.append(Check("model", "readable graph", "every weight in a Keras layer of the graph",
-                            f"{len(graph.opaque)} opaque part(s) with weights: {names}", False))
+        checks.append(
+            Check(
+                "model",
+                "readable graph",
+                "every weight in a Keras layer of the graph",
+                f"{len(graph.opaque)} opaque part(s) with weights: {names}",
+                False,
+            )
+        )
     stem, head = _stem_and_head(graph, before_blocks, after_blocks, arch)
     checks.append(stem)
     stages = _stages(blocks)
@@ -531,7 +585,8 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
             output=_size((*row["output_size"], stage.out_channels)),
             merge="add",
             shortcut=("projection, then identity" if stage.blocks > 1 else "projection")
-            if (stage.strides != 1 or channels != stage.out_channels) else "identity",
+            if (stage.strides != 1 or channels != stage.out_channels)
+            else "identity",
             grouped=f"C={stage.cardinality}, d={stage.bottleneck_width}",
             stride="block 1: 3x3 + shortcut" if stage.strides > 1 else "none",
             reads="all input channels",
@@ -545,8 +600,10 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
                 output=_size(found[-1].out_shape),
                 merge=_one(b.merge for b in found),
                 shortcut=_shortcuts(found),
-                grouped=_one(((b.cardinality, b.group_widths) for b in found),
-                             lambda cg: f"C={cg[0]}, d={_one(cg[1]) if cg[1] else '-'}"),
+                grouped=_one(
+                    ((b.cardinality, b.group_widths) for b in found),
+                    lambda cg: f"C={cg[0]}, d={_one(cg[1]) if cg[1] else '-'}",
+                ),
                 stride=_where_stride(found),
                 reads=_one(_reads(b) for b in found),
                 slices=_one(b.slices for b in found),
@@ -555,10 +612,18 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
             )
         else:
             got = dict.fromkeys(expect, "-") | {"blocks": "0"}
-        labels = dict(blocks="blocks", output="output (channels x size)", merge="branches merged by",
-                      shortcut="shortcuts", grouped="3x3: groups C, group width d", stride="stride at",
-                      reads="paths read", slices="channel slices", depth="convs per residual branch",
-                      params="trainable parameters")
+        labels = dict(
+            blocks="blocks",
+            output="output (channels x size)",
+            merge="branches merged by",
+            shortcut="shortcuts",
+            grouped="3x3: groups C, group width d",
+            stride="stride at",
+            reads="paths read",
+            slices="channel slices",
+            depth="convs per residual branch",
+            params="trainable parameters",
+        )
         for key, label in labels.items():
             ok = got[key] in ("none", "disjoint") if key == "slices" else got[key] == expect[key]
             checks.append(Check(stage.name, label, expect[key], got[key], ok))
@@ -566,13 +631,21 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
     checks.append(head)
     biased = [op.operation for op in _unique_layers(graph.ops) if op.is_conv and op.operation.use_bias]
     biases = sum(math.prod(layer.bias.shape) for layer in biased)
-    checks.append(Check("model", "conv biases", "none (BN follows every conv)",
-                        f"{biases:,} in {len(biased)} convs" if biased else "none", not biased))
+    checks.append(
+        Check(
+            "model",
+            "conv biases",
+            "none (BN follows every conv)",
+            f"{biases:,} in {len(biased)} convs" if biased else "none",
+            not biased,
+        )
+    )
     params = sum(_params(op) for op in _unique_layers(graph.ops))
     macs = sum(_macs(op, graph) for op in graph.ops)
     expected_params, expected_macs = complexity.architecture_params(arch), complexity.architecture_macs(arch)
-    checks.append(Check("model", "trainable parameters", f"{expected_params:,}", f"{params:,}",
-                        params == expected_params))
+    checks.append(
+        Check("model", "trainable parameters", f"{expected_params:,}", f"{params:,}", params == expected_params)
+    )
     checks.append(Check("model", "multiply-adds", f"{expected_macs:,}", f"{macs:,}", macs == expected_macs))
     return Audit(name, checks, blocks, stages, arch)
 
@@ -589,19 +662,29 @@ def plot_departures(results, title=None):
 
     if not results or not all(isinstance(r, Audit) for r in results.values()):
         raise ValueError("plot_departures needs a dict of label -> Audit (from audit.compare).")
-    columns = list(dict.fromkeys(
-        f"{c.what} (model)" if c.where == "model" else c.what for r in results.values() for c in r.checks))
+    columns = list(
+        dict.fromkeys(f"{c.what} (model)" if c.where == "model" else c.what for r in results.values() for c in r.checks)
+    )
     fig, ax = plt.subplots(figsize=(0.62 * len(columns) + 2.6, 0.42 * len(results) + 2.2))
     for row, audit_result in enumerate(results.values()):
         for col, column in enumerate(columns):
-            checks = [c for c in audit_result.checks
-                      if (f"{c.what} (model)" if c.where == "model" else c.what) == column]
+            checks = [
+                c for c in audit_result.checks if (f"{c.what} (model)" if c.where == "model" else c.what) == column
+            ]
             failed = sum(not c.ok for c in checks)
             color = "#f2f2f2" if not checks else ("#f4d3d1" if failed else "#dcebdc")
             ax.add_patch(plt.Rectangle((col, row), 0.94, 0.9, color=color, lw=0))
             if checks:
-                ax.text(col + 0.47, row + 0.45, str(failed) if failed else "✓", ha="center", va="center",
-                        fontsize=8.5, color=plots.RED if failed else plots.GREEN, weight="bold" if failed else None)
+                ax.text(
+                    col + 0.47,
+                    row + 0.45,
+                    str(failed) if failed else "✓",
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color=plots.RED if failed else plots.GREEN,
+                    weight="bold" if failed else None,
+                )
     ax.set_xlim(0, len(columns))
     ax.set_ylim(len(results), 0)
     ax.set_xticks([i + 0.47 for i in range(len(columns))], columns, rotation=40, ha="right", fontsize=8)
@@ -609,8 +692,9 @@ def plot_departures(results, title=None):
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_title(title or "audit.compare: checks that depart from the paper (count), ✓ where all agree",
-                 fontsize=10, loc="left")
+    ax.set_title(
+        title or "audit.compare: checks that depart from the paper (count), ✓ where all agree", fontsize=10, loc="left"
+    )
     fig.tight_layout()
     return fig
 

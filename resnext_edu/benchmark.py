@@ -268,10 +268,24 @@ def _timed(setups, labels, config, reference, rounds, steps, warmup, log, skippe
 
     with _quiet_tensorflow():
         ips, macs, seconds = _measure(setups, rounds, steps, warmup, _log_stream(log))
-    config = dict(config, rounds=rounds, steps=steps, warmup=warmup, device=device(detail=True),
-                  keras=keras.__version__, backend=keras.backend.backend())
-    return Results(config=config, labels=labels, macs=macs, images_per_second=ips, skipped=skipped or {},
-                   setup_seconds=seconds, reference=reference)
+    config = dict(
+        config,
+        rounds=rounds,
+        steps=steps,
+        warmup=warmup,
+        device=device(detail=True),
+        keras=keras.__version__,
+        backend=keras.backend.backend(),
+    )
+    return Results(
+        config=config,
+        labels=labels,
+        macs=macs,
+        images_per_second=ips,
+        skipped=skipped or {},
+        setup_seconds=seconds,
+        reference=reference,
+    )
 
 
 def _variant_modes(variants, modes):
@@ -400,8 +414,17 @@ def run(
 
         setups[variant] = setup
 
-    results = _timed(setups, {v: VARIANTS[v] for v in wanted}, dict(s, slow=slow, jit_compile=jit_compile),
-                     "resnet" if "resnet" in wanted else None, rounds, steps, warmup, log, skipped)
+    results = _timed(
+        setups,
+        {v: VARIANTS[v] for v in wanted},
+        dict(s, slow=slow, jit_compile=jit_compile),
+        "resnet" if "resnet" in wanted else None,
+        rounds,
+        steps,
+        warmup,
+        log,
+        skipped,
+    )
     results.config.update(xla=any(xla.values()), auto=_auto_description())  # xla: known once the models compiled
     return results
 
@@ -461,8 +484,10 @@ def conv_sweep(
         impl = spec[2] if len(spec) == 3 else implementation
         if impl == DEPTHWISE:
             if g != c:
-                raise ValueError(f"the {DEPTHWISE!r} conv (Keras' DepthwiseConv2D) needs groups = channels; "
-                                 f"got {c} channels in {g} groups.")
+                raise ValueError(
+                    f"the {DEPTHWISE!r} conv (Keras' DepthwiseConv2D) needs groups = channels; "
+                    f"got {c} channels in {g} groups."
+                )
         else:
             layers.resolve_implementation(impl)  # validates
         name = f"C={g}, {c} ch" + (f", {impl}" if len(spec) == 3 else "")
@@ -500,8 +525,14 @@ def conv_sweep(
             return {m: (fns[m], steps, warmup) for m in modes}, batch, introspect.count_macs(model)
 
         setups[name] = setup
-    config = dict(network="conv", image_size=size, batch_size=batch, kernel_size=kernel_size,
-                  implementations=sorted({resolve(p[3]) for p in parsed}), specs=specs_done)
+    config = dict(
+        network="conv",
+        image_size=size,
+        batch_size=batch,
+        kernel_size=kernel_size,
+        implementations=sorted({resolve(p[3]) for p in parsed}),
+        specs=specs_done,
+    )
     return _timed(setups, labels, config, parsed[0][0], rounds, steps, warmup, log)
 
 
@@ -536,8 +567,10 @@ def block_sweep(
     parsed = []
     for spec in specs:
         if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3) or (len(spec) == 3 and spec[2] != DEPTHWISE):
-            raise ValueError(f"a spec is (cardinality, bottleneck_width) or (cardinality, bottleneck_width, "
-                             f"{DEPTHWISE!r}); got {spec!r}.")
+            raise ValueError(
+                f"a spec is (cardinality, bottleneck_width) or (cardinality, bottleneck_width, "
+                f"{DEPTHWISE!r}); got {spec!r}."
+            )
         c, d = _positive("cardinality", spec[0]), _positive("bottleneck_width", spec[1])
         depthwise = len(spec) == 3
         if depthwise and (d != 1 or c == 1):
@@ -557,14 +590,23 @@ def block_sweep(
     for name, c, d, depthwise in parsed:
         op = DEPTHWISE if depthwise else "dense" if c == 1 else resolved
         done.append(dict(name=name, cardinality=c, bottleneck_width=d, groups=c, implementation=op))
-        labels[name] = f"block, 1x1 to {c * d}, 3x3 " + (
-            "dense" if c == 1 else "depthwise (Keras' DepthwiseConv2D)" if depthwise else
-            f"in {c} groups of {d}, '{resolved}' op") + f", 1x1 to {channels}"
+        labels[name] = (
+            f"block, 1x1 to {c * d}, 3x3 "
+            + (
+                "dense"
+                if c == 1
+                else "depthwise (Keras' DepthwiseConv2D)"
+                if depthwise
+                else f"in {c} groups of {d}, '{resolved}' op"
+            )
+            + f", 1x1 to {channels}"
+        )
 
         def setup(c=c, d=d, depthwise=depthwise):
             inputs = keras.Input((size, size, channels))
-            model = keras.Model(inputs, blocks.resnext_block(inputs, channels, c, d, name="block",
-                                                             conv_implementation=implementation))
+            model = keras.Model(
+                inputs, blocks.resnext_block(inputs, channels, c, d, name="block", conv_implementation=implementation)
+            )
             if depthwise:
                 model = equivalence.depthwise_convs(model)
             model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
@@ -572,8 +614,9 @@ def block_sweep(
             return {m: (fns[m], steps, warmup) for m in modes}, batch, introspect.count_macs(model)
 
         setups[name] = setup
-    config = dict(network="blocks", channels=channels, image_size=size, batch_size=batch, implementation=resolved,
-                  specs=done)
+    config = dict(
+        network="blocks", channels=channels, image_size=size, batch_size=batch, implementation=resolved, specs=done
+    )
     return _timed(setups, labels, config, parsed[0][0], rounds, steps, warmup, log)
 
 
@@ -748,8 +791,11 @@ def plot_sweep(results, ax=None, title=None):
     values = list(predicted)
     for m in results.modes():
         for op in ops or ["dense"]:
-            points = sorted((s["groups"], results.ratio(s["name"], m)) for s in specs
-                            if s["implementation"] in (op, "dense") and results.ratio(s["name"], m) is not None)
+            points = sorted(
+                (s["groups"], results.ratio(s["name"], m))
+                for s in specs
+                if s["implementation"] in (op, "dense") and results.ratio(s["name"], m) is not None
+            )
             single = len([g for g, _ in points if g > 1]) <= 1 and len(ops) > 1
             if single:
                 points = [(g, r) for g, r in points if g > 1] or points
@@ -759,13 +805,27 @@ def plot_sweep(results, ax=None, title=None):
             values += ys
             if single:  # beside the line's point at the same C, not on it
                 xs = [x * 1.12 for x in xs]
-            ax.plot(xs, ys, color=colors[m], ls="none" if single else styles.get(op, "-"), lw=1.8,
-                    marker="*" if single else markers.get(op, "o"), markersize=10 if single else 5,
-                    label=f"{m}, " + (f"'{op}' op" if op not in ("dense", DEPTHWISE) else f"{op}"))
+            ax.plot(
+                xs,
+                ys,
+                color=colors[m],
+                ls="none" if single else styles.get(op, "-"),
+                lw=1.8,
+                marker="*" if single else markers.get(op, "o"),
+                markersize=10 if single else 5,
+                label=f"{m}, " + (f"'{op}' op" if op not in ("dense", DEPTHWISE) else f"{op}"),
+            )
             offset = (9, 0) if single else (0, 7) if m == "inference" else (0, -8)
-            ax.annotate(f"{ys[-1]:.2g}x", (xs[-1], ys[-1]), xytext=offset, textcoords="offset points",
-                        ha="left" if single else "center", va="center" if single else "bottom" if m == "inference"
-                        else "top", fontsize=8, color=colors[m])
+            ax.annotate(
+                f"{ys[-1]:.2g}x",
+                (xs[-1], ys[-1]),
+                xytext=offset,
+                textcoords="offset points",
+                ha="left" if single else "center",
+                va="center" if single else "bottom" if m == "inference" else "top",
+                fontsize=8,
+                color=colors[m],
+            )
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(groups))
     ax.xaxis.set_minor_locator(NullLocator())

@@ -35,8 +35,17 @@ def resolve_form(form, cardinality=32):
 
 
 def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto"):
-    return layers.Conv2D(filters, kernel_size, strides, padding="same", groups=groups, use_bias=False,
-                         kernel_initializer="he_normal", implementation=implementation, name=name)(x)
+    return layers.Conv2D(
+        filters,
+        kernel_size,
+        strides,
+        padding="same",
+        groups=groups,
+        use_bias=False,
+        kernel_initializer="he_normal",
+        implementation=implementation,
+        name=name,
+    )(x)
 
 
 def _bn(x, name):
@@ -53,13 +62,16 @@ def _conv_bn_relu(x, filters, kernel_size, prefix, index, strides=1, groups=1, i
 def _input_channels(x):
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) != 4 or shape[-1] is None:
-        raise ValueError("a block needs a 4-D channels-last tensor (batch, height, width, channels) with "
-                         f"known channels; got shape {shape}.")
+        raise ValueError(
+            "a block needs a 4-D channels-last tensor (batch, height, width, channels) with "
+            f"known channels; got shape {shape}."
+        )
     return int(shape[-1])
 
 
-def resnext_block(x, filters, cardinality, bottleneck_width, strides=1, form="c", name=None, *,
-                  conv_implementation="auto"):
+def resnext_block(
+    x, filters, cardinality, bottleneck_width, strides=1, form="c", name=None, *, conv_implementation="auto"
+):
     """One ResNeXt block, y = x + sum_{i=1..C} T_i(x) (Eq. 3), in form "a", "b", "c" or "auto" (Fig. 3).
 
     ``filters``: output channels; ``cardinality``: C, the number of paths; ``bottleneck_width``: d,
@@ -132,8 +144,10 @@ def depth2_block(x, filters, cardinality, bottleneck_width, form="a", name=None)
         t = _conv_bn_relu(x, c * d, 3, name, 1)
         t = _conv(t, filters, 3, f"{name}_conv2")
     else:
-        paths = [_conv(_conv_bn_relu(x, d, 3, f"{name}_path{i}", 1), filters, 3, f"{name}_path{i}_conv2")
-                 for i in range(1, c + 1)]
+        paths = [
+            _conv(_conv_bn_relu(x, d, 3, f"{name}_path{i}", 1), filters, 3, f"{name}_path{i}_conv2")
+            for i in range(1, c + 1)
+        ]
         t = keras.layers.Add(name=f"{name}_sum")(paths)
     t = _bn(t, f"{name}_bn2")
     shortcut = x

@@ -89,14 +89,25 @@ def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_clas
         Stage(f"conv{i + 2}", n, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
         for i, n in enumerate(STAGE_BLOCKS[depth])
     )
-    name = f"resnet{depth}" if cardinality == 1 and bottleneck_width == 64 else (
-        f"resnext{depth}_{cardinality}x{bottleneck_width}d")
+    name = (
+        f"resnet{depth}"
+        if cardinality == 1 and bottleneck_width == 64
+        else (f"resnext{depth}_{cardinality}x{bottleneck_width}d")
+    )
     arch = Architecture(name, None, 7, 64, 2, True, stages, num_classes, depth=depth)
     return _with_size(arch, input_size)
 
 
-def cifar_architecture(cardinality=8, bottleneck_width=64, num_classes=10, input_size=32, *,
-                       blocks_per_stage=3, out_channels=256, stem_filters=64):
+def cifar_architecture(
+    cardinality=8,
+    bottleneck_width=64,
+    num_classes=10,
+    input_size=32,
+    *,
+    blocks_per_stage=3,
+    out_channels=256,
+    stem_filters=64,
+):
     """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks.
 
     Stage i has ``out_channels * 2**i`` outputs and paths of width ``bottleneck_width * 2**i``.
@@ -115,8 +126,17 @@ def cifar_architecture(cardinality=8, bottleneck_width=64, num_classes=10, input
     )
     depth = 9 * n + 2
     suffix = "" if (out_channels, stem_filters) == (256, 64) else f"_{stem_filters}-{out_channels}"
-    arch = Architecture(f"resnext{depth}_{cardinality}x{bottleneck_width}d{suffix}", None, 3, stem_filters, 1,
-                        False, stages, num_classes, depth=depth)
+    arch = Architecture(
+        f"resnext{depth}_{cardinality}x{bottleneck_width}d{suffix}",
+        None,
+        3,
+        stem_filters,
+        1,
+        False,
+        stages,
+        num_classes,
+        depth=depth,
+    )
     return _with_size(arch, input_size)
 
 
@@ -126,6 +146,7 @@ def _with_size(arch, input_size):
 
 
 # --- one block (Table 2) ---------------------------------------------------------------------
+
 
 def block_params(in_channels, out_channels, cardinality, bottleneck_width):
     """Conv weights of one block, as counted in the paper's Table 2 (no BN, no shortcut).
@@ -143,7 +164,8 @@ def block_macs(in_channels, out_channels, cardinality, bottleneck_width, height=
     """Multiply-adds of one stride-1 block on a ``height`` x ``width`` map (Table 2's conv2 stage: 56x56)."""
     width = height if width is None else width
     return block_params(in_channels, out_channels, cardinality, bottleneck_width) * (
-        positive_int("height", height) * positive_int("width", width))
+        positive_int("height", height) * positive_int("width", width)
+    )
 
 
 def width_for_cardinality(cardinality, in_channels=256, out_channels=256, reference_width=64):
@@ -161,7 +183,6 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
     return d if below <= above else d + 1
 
 
-
 # --- one block at a fixed group width (chapter 9) -----------------------------------------------
 
 #: The block's convolutions, named as ``blocks.resnext_block`` names them (form c): 1x1 reduce, 3x3, 1x1 restore.
@@ -174,10 +195,15 @@ def divides_width(width, cardinality):
     c = positive_int("cardinality", cardinality)
     if width % c:
         allowed = [k for k in range(1, width + 1) if width % k == 0]
-        shown = ", ".join(map(str, allowed)) if len(allowed) <= 12 else (
-            ", ".join(map(str, allowed[:6])) + ", ..., " + ", ".join(map(str, allowed[-3:])))
-        raise ValueError(f"cardinality {c} does not divide the group width {width}: each of the C groups needs "
-                         f"width / C whole channels. Use a divisor of {width}: {shown}.")
+        shown = (
+            ", ".join(map(str, allowed))
+            if len(allowed) <= 12
+            else (", ".join(map(str, allowed[:6])) + ", ..., " + ", ".join(map(str, allowed[-3:])))
+        )
+        raise ValueError(
+            f"cardinality {c} does not divide the group width {width}: each of the C groups needs "
+            f"width / C whole channels. Use a divisor of {width}: {shown}."
+        )
     return width // c
 
 
@@ -211,17 +237,25 @@ def fixed_width_sweep(width=128, in_channels=256, out_channels=256, cardinalitie
     for c in cardinalities:
         d = divides_width(width, c)
         params = {"conv1": cin * width, "conv2": 9 * d * width, "conv3": width * cout}
-        rows.append(dict(
-            cardinality=int(c), bottleneck_width=d, group_width=width,
-            kind="dense" if c == 1 else "depthwise" if d == 1 else "grouped",
-            params=params, macs={k: v * size * size for k, v in params.items()},
-            total_params=sum(params.values()), total_macs=sum(params.values()) * size * size,
-        ))
+        rows.append(
+            dict(
+                cardinality=int(c),
+                bottleneck_width=d,
+                group_width=width,
+                kind="dense" if c == 1 else "depthwise" if d == 1 else "grouped",
+                params=params,
+                macs={k: v * size * size for k, v in params.items()},
+                total_params=sum(params.values()),
+                total_macs=sum(params.values()) * size * size,
+            )
+        )
     if not rows:
         raise ValueError("cardinalities must not be empty.")
     return rows
 
+
 # --- whole networks --------------------------------------------------------------------------
+
 
 def _conv(cin, cout, k=1, groups=1):
     """(trainable params, MACs per output position) of a bias-free conv followed by BN."""
@@ -256,8 +290,18 @@ def stage_table(arch):
     h, w = arch.input_size
     p, m = _conv(arch.in_channels, arch.stem_filters, arch.stem_kernel)
     size = (math.ceil(h / arch.stem_strides), math.ceil(w / arch.stem_strides))
-    rows = [dict(stage="conv1", output_size=size, blocks=0, out_channels=arch.stem_filters,
-                 group_width=None, cardinality=None, params=p, macs=m * size[0] * size[1])]
+    rows = [
+        dict(
+            stage="conv1",
+            output_size=size,
+            blocks=0,
+            out_channels=arch.stem_filters,
+            group_width=None,
+            cardinality=None,
+            params=p,
+            macs=m * size[0] * size[1],
+        )
+    ]
     if arch.stem_pool:  # Table 1 puts the 3x3 max pool at the head of conv2
         size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
     channels = arch.stem_filters
@@ -266,13 +310,30 @@ def stage_table(arch):
         for i in range(stage.blocks):
             bp, bm, size = block_rows(channels, stage, i == 0, size)
             params, macs, channels = params + bp, macs + bm, stage.out_channels
-        rows.append(dict(stage=stage.name, output_size=size, blocks=stage.blocks,
-                         out_channels=stage.out_channels, group_width=stage.group_width,
-                         cardinality=stage.cardinality, params=params, macs=macs))
-    rows.append(dict(stage="fc", output_size=(1, 1), blocks=0, out_channels=arch.num_classes,
-                     group_width=None, cardinality=None,
-                     params=channels * arch.num_classes + arch.num_classes,
-                     macs=channels * arch.num_classes))
+        rows.append(
+            dict(
+                stage=stage.name,
+                output_size=size,
+                blocks=stage.blocks,
+                out_channels=stage.out_channels,
+                group_width=stage.group_width,
+                cardinality=stage.cardinality,
+                params=params,
+                macs=macs,
+            )
+        )
+    rows.append(
+        dict(
+            stage="fc",
+            output_size=(1, 1),
+            blocks=0,
+            out_channels=arch.num_classes,
+            group_width=None,
+            cardinality=None,
+            params=channels * arch.num_classes + arch.num_classes,
+            macs=channels * arch.num_classes,
+        )
+    )
     return rows
 
 
@@ -328,8 +389,22 @@ def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_siz
 
 
 __all__ = [
-    "STAGE_BLOCKS", "Stage", "Architecture", "imagenet_architecture", "cifar_architecture",
-    "block_params", "block_macs", "width_for_cardinality", "BLOCK_CONVS", "divides_width", "fixed_width_sweep",
-    "stage_table", "architecture_params",
-    "architecture_macs", "model_params", "model_macs", "resnext29_params", "resnext29_macs",
+    "STAGE_BLOCKS",
+    "Stage",
+    "Architecture",
+    "imagenet_architecture",
+    "cifar_architecture",
+    "block_params",
+    "block_macs",
+    "width_for_cardinality",
+    "BLOCK_CONVS",
+    "divides_width",
+    "fixed_width_sweep",
+    "stage_table",
+    "architecture_params",
+    "architecture_macs",
+    "model_params",
+    "model_macs",
+    "resnext29_params",
+    "resnext29_macs",
 ]

@@ -99,8 +99,16 @@ def load_digits(image_size=32, channels=3, seed=0, *, validation=0.15, test=0.15
     labels = digits.target.astype("int32")
     rest, test_idx = _stratified_split(np.arange(len(labels)), labels, test, seed)
     train_idx, val_idx = _stratified_split(rest, labels, validation / (1 - test), seed)
-    return Splits("digits", images[train_idx], labels[train_idx], images[val_idx], labels[val_idx],
-                  images[test_idx], labels[test_idx], DIGITS_CLASSES)
+    return Splits(
+        "digits",
+        images[train_idx],
+        labels[train_idx],
+        images[val_idx],
+        labels[val_idx],
+        images[test_idx],
+        labels[test_idx],
+        DIGITS_CLASSES,
+    )
 
 
 def load_cifar10(loader=None, validation=5000, seed=0):
@@ -121,22 +129,34 @@ def load_cifar10(loader=None, validation=5000, seed=0):
     x_test, y_test = _check_cifar_part("test", x_test, y_test)
     classes = len(CIFAR10_CLASSES)
     if not classes <= validation <= len(y_train) - classes:
-        raise ValueError(f"validation must hold between {classes} and {len(y_train) - classes} of the "
-                         f"{len(y_train)} training images (one per class each side); got {validation}.")
+        raise ValueError(
+            f"validation must hold between {classes} and {len(y_train) - classes} of the "
+            f"{len(y_train)} training images (one per class each side); got {validation}."
+        )
     train_idx, val_idx = _stratified_split(np.arange(len(y_train)), y_train, validation, seed)
-    return Splits("cifar10", x_train[train_idx], y_train[train_idx], x_train[val_idx], y_train[val_idx],
-                  x_test, y_test, CIFAR10_CLASSES)
+    return Splits(
+        "cifar10",
+        x_train[train_idx],
+        y_train[train_idx],
+        x_train[val_idx],
+        y_train[val_idx],
+        x_test,
+        y_test,
+        CIFAR10_CLASSES,
+    )
 
 
 def _check_cifar_part(part, images, labels):
     images, labels = np.asarray(images), np.asarray(labels)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"CIFAR {part} images must be uint8 of shape (N, height, width, 3); "
-                         f"got {images.dtype} {images.shape}.")
+        raise ValueError(
+            f"CIFAR {part} images must be uint8 of shape (N, height, width, 3); got {images.dtype} {images.shape}."
+        )
     labels = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
     if labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"CIFAR {part} labels must be (N,) or (N, 1) for the {len(images)} images; "
-                         f"got {labels.shape}.")
+        raise ValueError(
+            f"CIFAR {part} labels must be (N,) or (N, 1) for the {len(images)} images; got {labels.shape}."
+        )
     if len(labels) and (labels.min() < 0 or labels.max() >= len(CIFAR10_CLASSES)):
         raise ValueError(f"CIFAR {part} labels must lie in 0..{len(CIFAR10_CLASSES) - 1}.")
     return (images.astype("float32") / 255.0), labels.astype("int32")
@@ -171,8 +191,9 @@ def augment(images, seed, translation=0.1, zoom=0.1):
     return tf.cast(out, images.dtype)
 
 
-def make_datasets(splits, batch_size=64, augment=True, seed=0, *, shuffle=True, drop_remainder=True, translation=0.1,
-                  zoom=0.1):
+def make_datasets(
+    splits, batch_size=64, augment=True, seed=0, *, shuffle=True, drop_remainder=True, translation=0.1, zoom=0.1
+):
     """``(train_ds, val_ds, test_ds)``: batched, prefetched ``tf.data`` pipelines of ``splits``.
 
     The training set is reshuffled every epoch (from ``seed``) and, with ``augment``, each batch gets
@@ -197,13 +218,25 @@ def make_datasets(splits, batch_size=64, augment=True, seed=0, *, shuffle=True, 
     if augment:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         train = tf.data.Dataset.zip((train, seeds)).map(
-            lambda batch, s: (_augment(batch[0], s, translation, zoom), batch[1]), num_parallel_calls=autotune)
-    evaluation = [tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(autotune)
-                  for x, y in ((splits.x_val, splits.y_val), (splits.x_test, splits.y_test))]
+            lambda batch, s: (_augment(batch[0], s, translation, zoom), batch[1]), num_parallel_calls=autotune
+        )
+    evaluation = [
+        tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(autotune)
+        for x, y in ((splits.x_val, splits.y_val), (splits.x_test, splits.y_test))
+    ]
     return (train.prefetch(autotune), *evaluation)
 
 
 _augment = augment  # make_datasets' argument named `augment` shadows the function
 
-__all__ = ["CIFAR10_CLASSES", "DIGITS_CLASSES", "DATASETS", "Splits", "load_digits", "load_cifar10", "load",
-           "augment", "make_datasets"]
+__all__ = [
+    "CIFAR10_CLASSES",
+    "DIGITS_CLASSES",
+    "DATASETS",
+    "Splits",
+    "load_digits",
+    "load_cifar10",
+    "load",
+    "augment",
+    "make_datasets",
+]

@@ -48,9 +48,11 @@ STRATEGIES = ("mirrored", "multi-worker", "tpu", "default")
 #: synchronised. A change of seed moves the same loss by up to 16 %.
 LOSS_TOLERANCE = 0.10
 
-_TOO_LATE = ("TensorFlow has already initialised its devices ({found} logical CPU(s)), so the CPU can no longer be "
-             "split into {n}. Restart the kernel (in Colab: Runtime > Restart session) and call "
-             "distribute.logical_cpus({n}) first, before anything else runs a TensorFlow operation.")
+_TOO_LATE = (
+    "TensorFlow has already initialised its devices ({found} logical CPU(s)), so the CPU can no longer be "
+    "split into {n}. Restart the kernel (in Colab: Runtime > Restart session) and call "
+    "distribute.logical_cpus({n}) first, before anything else runs a TensorFlow operation."
+)
 
 
 def logical_cpus(n=2):
@@ -76,8 +78,12 @@ def replica_devices():
 
 def tf_config(workers, index):
     """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``workers`` ("host:port" strings), as a JSON string."""
-    if isinstance(workers, str) or not isinstance(workers, (list, tuple)) or not workers or not all(
-            isinstance(w, str) and w.rpartition(":")[2].isdigit() and w.rpartition(":")[0] for w in workers):
+    if (
+        isinstance(workers, str)
+        or not isinstance(workers, (list, tuple))
+        or not workers
+        or not all(isinstance(w, str) and w.rpartition(":")[2].isdigit() and w.rpartition(":")[0] for w in workers)
+    ):
         raise ValueError(f"workers must be a non-empty list of 'host:port' strings; got {workers!r}.")
     index = positive_int("index", index, minimum=0)
     if index >= len(workers):
@@ -88,9 +94,11 @@ def tf_config(workers, index):
 def _check_tf_config():
     text = os.environ.get("TF_CONFIG")
     if not text:
-        raise ValueError("strategy_for('multi-worker') needs the environment variable TF_CONFIG (the cluster and this "
-                         "worker's place in it): set os.environ['TF_CONFIG'] = distribute.tf_config(workers, index) on "
-                         "every worker, before TensorFlow starts.")
+        raise ValueError(
+            "strategy_for('multi-worker') needs the environment variable TF_CONFIG (the cluster and this "
+            "worker's place in it): set os.environ['TF_CONFIG'] = distribute.tf_config(workers, index) on "
+            "every worker, before TensorFlow starts."
+        )
     try:
         config = json.loads(text)
         workers, task = config["cluster"]["worker"], config["task"]
@@ -98,9 +106,11 @@ def _check_tf_config():
         if task["type"] not in ("worker", "chief"):
             raise ValueError
     except (ValueError, KeyError, TypeError):
-        raise ValueError("TF_CONFIG must be JSON like distribute.tf_config writes: "
-                         f'{{"cluster": {{"worker": ["host:port", ...]}}, "task": {{"type": "worker", "index": i}}}}; '
-                         f"got {text!r}.") from None
+        raise ValueError(
+            "TF_CONFIG must be JSON like distribute.tf_config writes: "
+            f'{{"cluster": {{"worker": ["host:port", ...]}}, "task": {{"type": "worker", "index": i}}}}; '
+            f"got {text!r}."
+        ) from None
 
 
 def strategy_for(kind="mirrored", *, devices=None, tpu=""):
@@ -110,8 +120,13 @@ def strategy_for(kind="mirrored", *, devices=None, tpu=""):
     asked, in an environment that has them (a cluster, a Colab TPU runtime); here only their arguments are tested.
     """
     one_of("kind", kind, STRATEGIES)
-    if devices is not None and (kind != "mirrored" or isinstance(devices, str) or not isinstance(devices, (list, tuple))
-                                or not devices or not all(isinstance(d, str) for d in devices)):
+    if devices is not None and (
+        kind != "mirrored"
+        or isinstance(devices, str)
+        or not isinstance(devices, (list, tuple))
+        or not devices
+        or not all(isinstance(d, str) for d in devices)
+    ):
         raise ValueError(f"devices must be a non-empty list of device names, with kind='mirrored'; got {devices!r}.")
     if not isinstance(tpu, str) or (tpu and kind != "tpu"):
         raise ValueError(f"tpu must be a TPU's name or address (a string), for kind='tpu' only; got {tpu!r}.")
@@ -140,12 +155,15 @@ class ReplicaBatches:
     def adds_up(self):
         """True if every replica ran a step on every batch, and the replicas' shares sum to the global batch."""
         everyone = list(range(len(self.devices)))
-        return all(ids == everyone and len(s) == len(everyone) and sum(s) == g
-                   for s, g, ids in zip(self.per_replica, self.global_sizes, self.replica_ids))
+        return all(
+            ids == everyone and len(s) == len(everyone) and sum(s) == g
+            for s, g, ids in zip(self.per_replica, self.global_sizes, self.replica_ids)
+        )
 
 
 def replica_batches(strategy, dataset):
     """Run a step on every replica for each batch of ``(images, labels)`` ``dataset``; record each replica's share."""
+
     def share(x):
         return tf.shape(x)[0], tf.distribute.get_replica_context().replica_id_in_sync_group
 
@@ -171,6 +189,7 @@ def replica_weights_differ(model, strategy, trainable=True):
 
 def synchronized_batchnorm(model):
     """A copy of ``model`` (same weights) whose BatchNormalization layers all-reduce their batch statistics."""
+
     def clone(layer):
         config = layer.get_config()
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -184,6 +203,7 @@ def synchronized_batchnorm(model):
 
 def starting_from(build, weights, synchronized=False):
     """A function that builds ``build()`` with the given initial ``weights`` (for ``train``, in a strategy's scope)."""
+
     def make():
         model = build()
         model.set_weights(weights)
@@ -258,8 +278,14 @@ def compare_runs(build, train_ds, epochs, strategy, *, seed=0, synchronized=Fals
     for label, scope in (("1 device", None), (f"{replicas} replicas", strategy)):
         keras.utils.set_random_seed(seed)
         steps = StepLosses()
-        result = training.train(functools.partial(make, synchronized and scope is not None), train_ds, epochs=epochs,
-                                strategy=scope, callbacks=[*callbacks, steps], **{"label": label, **train_kwargs})
+        result = training.train(
+            functools.partial(make, synchronized and scope is not None),
+            train_ds,
+            epochs=epochs,
+            strategy=scope,
+            callbacks=[*callbacks, steps],
+            **{"label": label, **train_kwargs},
+        )
         runs.append((result, steps.losses))
     return Comparison(runs[0][0], runs[1][0], runs[0][1], runs[1][1], models[-1], replicas)
 
@@ -287,13 +313,17 @@ def plot_data_parallelism(replicas=2, global_batch=64, devices=None):
     middle = sum(rows) / replicas
 
     def box(x, y, w, h, text, color, face="white"):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", facecolor=face,
-                                    edgecolor=color, lw=1.4))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", facecolor=face, edgecolor=color, lw=1.4
+            )
+        )
         ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
 
     def arrow(a, b, color=plots.GRAY):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=11, color=color, lw=1.2,
-                                     shrinkA=2, shrinkB=2))
+        ax.add_patch(
+            FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=11, color=color, lw=1.2, shrinkA=2, shrinkB=2)
+        )
 
     box(0.95, middle, 1.6, 0.9, f"global batch\n{global_batch} images", plots.GRAY, "#eef1f4")
     share = [global_batch // replicas + (i < global_batch % replicas) for i in range(replicas)]
@@ -323,13 +353,20 @@ def plot_comparison(comparison, tolerance=None):
     left.plot(steps, single, "-", color=plots.BLUE, lw=2.4, label="1 device")
     left.plot(steps, distributed, "--", color=plots.ORANGE, lw=1.8, label=f"{comparison.replicas} replicas")
     left.set_ylabel("training loss of the step")
-    right.semilogy(steps, np.abs(distributed - single) / single, "o-", color=plots.GRAY, lw=1.0, markersize=3.5,
-                   label="per step")
+    right.semilogy(
+        steps, np.abs(distributed - single) / single, "o-", color=plots.GRAY, lw=1.0, markersize=3.5, label="per step"
+    )
     a, b = comparison.single.history["loss"], comparison.distributed.history["loss"]
     per_epoch = len(steps) // max(len(a), 1)
     for epoch, (x, y) in enumerate(zip(a, b)):
-        right.hlines(abs(y - x) / x, epoch * per_epoch + 0.6, (epoch + 1) * per_epoch + 0.4, color=plots.RED, lw=2.6,
-                     label="epoch's mean loss" if epoch == 0 else None)
+        right.hlines(
+            abs(y - x) / x,
+            epoch * per_epoch + 0.6,
+            (epoch + 1) * per_epoch + 0.4,
+            color=plots.RED,
+            lw=2.6,
+            label="epoch's mean loss" if epoch == 0 else None,
+        )
     right.set_ylabel(f"|{comparison.replicas} replicas - 1 device| / 1 device")
     if tolerance is not None:
         right.axhline(tolerance, color=plots.RED, ls=":", lw=1.2, label=f"tolerance, last epoch ({tolerance:.0%})")
@@ -343,7 +380,23 @@ def plot_comparison(comparison, tolerance=None):
     return fig
 
 
-__all__ = ["STRATEGIES", "LOSS_TOLERANCE", "logical_cpus", "replica_devices", "tf_config", "strategy_for",
-           "ReplicaBatches", "replica_batches", "replica_weights_differ", "synchronized_batchnorm", "starting_from",
-           "batch_loss", "StepLosses", "Comparison", "compare_runs", "scaled_learning_rate", "plot_data_parallelism",
-           "plot_comparison"]
+__all__ = [
+    "STRATEGIES",
+    "LOSS_TOLERANCE",
+    "logical_cpus",
+    "replica_devices",
+    "tf_config",
+    "strategy_for",
+    "ReplicaBatches",
+    "replica_batches",
+    "replica_weights_differ",
+    "synchronized_batchnorm",
+    "starting_from",
+    "batch_loss",
+    "StepLosses",
+    "Comparison",
+    "compare_runs",
+    "scaled_learning_rate",
+    "plot_data_parallelism",
+    "plot_comparison",
+]

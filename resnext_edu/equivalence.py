@@ -16,7 +16,8 @@ from resnext_edu._checks import FORMS, one_of
 from resnext_edu.blocks import depth2_block, resnext_block, resolve_form
 
 _BLOCK_PART = re.compile(
-    r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$")
+    r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,15 +66,21 @@ def find_blocks(model):
             d = conv1.filters if conv1 is not None else 0
         if conv1 is None or conv2 is None or c < 1 or d < 1:
             continue
-        specs.append(BlockSpec(name, form, int(conv1.input.shape[-1]), int(bn3.gamma.shape[0]), c, d,
-                               int(conv2.strides[0]), impl))
+        specs.append(
+            BlockSpec(
+                name, form, int(conv1.input.shape[-1]), int(bn3.gamma.shape[0]), c, d, int(conv2.strides[0]), impl
+            )
+        )
     return specs
 
 
 def _block_layers(model, spec):
     prefix = spec.name + "_"
-    return [layer for layer in model.layers
-            if layer.name.startswith(prefix) and _BLOCK_PART.match(layer.name[len(prefix):])]
+    return [
+        layer
+        for layer in model.layers
+        if layer.name.startswith(prefix) and _BLOCK_PART.match(layer.name[len(prefix) :])
+    ]
 
 
 def _get(model, name):
@@ -134,12 +141,16 @@ def convert(model, form):
     one_of("form", form, FORMS)
     form = resolve_form(form)
     if not isinstance(model, keras.Model) or not hasattr(model, "inputs") or not model.inputs:
-        raise ValueError("convert needs a functional keras.Model built with resnext_edu's blocks or models; "
-                         f"got {type(model).__name__}.")
+        raise ValueError(
+            "convert needs a functional keras.Model built with resnext_edu's blocks or models; "
+            f"got {type(model).__name__}."
+        )
     specs = find_blocks(model)
     if not specs:
-        raise ValueError(f"convert found no resnext_edu block in model {model.name!r}: it works on models built "
-                         "with resnext_edu.blocks.resnext_block / bottleneck_block or resnext_edu.models.")
+        raise ValueError(
+            f"convert found no resnext_edu block in model {model.name!r}: it works on models built "
+            "with resnext_edu.blocks.resnext_block / bottleneck_block or resnext_edu.models."
+        )
     owner = {layer.name: spec for spec in specs for layer in _block_layers(model, spec)}
     input_names = {id(layer.output): layer.name for layer in model.layers if isinstance(layer, keras.layers.InputLayer)}
     new_inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=input_names.get(id(t))) for t in model.inputs]
@@ -162,15 +173,24 @@ def convert(model, form):
                 first = f"{spec.name}_conv1" if spec.form == "c" else f"{spec.name}_path1_conv1"
                 x = mapped(model.get_layer(first).input)
                 tensors[id(model.get_layer(f"{spec.name}_out").output)] = resnext_block(
-                    x, spec.filters, spec.cardinality, spec.bottleneck_width, spec.strides, form, spec.name,
-                    conv_implementation=spec.conv_implementation)
+                    x,
+                    spec.filters,
+                    spec.cardinality,
+                    spec.bottleneck_width,
+                    spec.strides,
+                    form,
+                    spec.name,
+                    conv_implementation=spec.conv_implementation,
+                )
                 done.add(spec.name)
         inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs
         outputs = mapped(model.outputs)
         new_model = keras.Model(inputs, outputs[0] if len(outputs) == 1 else outputs, name=model.name)
     except (KeyError, AttributeError) as err:
-        raise ValueError(f"convert cannot follow the graph of model {model.name!r} (it handles chains of "
-                         f"layers and resnext_edu blocks, each layer used once): {err!r}") from err
+        raise ValueError(
+            f"convert cannot follow the graph of model {model.name!r} (it handles chains of "
+            f"layers and resnext_edu blocks, each layer used once): {err!r}"
+        ) from err
     for new, old in copies:
         new.set_weights(old.get_weights())
     for spec in specs:
@@ -178,8 +198,17 @@ def convert(model, form):
     return new_model
 
 
-__all__ = ["BlockSpec", "find_blocks", "canonical_weights", "set_canonical_weights", "convert", "depth2_to_wide",
-           "is_depthwise", "grouped_to_depthwise", "depthwise_convs"]
+__all__ = [
+    "BlockSpec",
+    "find_blocks",
+    "canonical_weights",
+    "set_canonical_weights",
+    "convert",
+    "depth2_to_wide",
+    "is_depthwise",
+    "grouped_to_depthwise",
+    "depthwise_convs",
+]
 
 
 def depth2_to_wide(model, name=None):
@@ -236,13 +265,23 @@ def grouped_to_depthwise(conv):
     kh, kw, per_group, out = (int(s) for s in conv.kernel.shape)
     channels = per_group * conv.groups
     if per_group != 1:
-        raise ValueError(f"{conv.name!r} is depthwise only with groups = input channels (one channel per group); "
-                         f"it has groups={conv.groups} for {channels} input channels ({per_group} per group).")
+        raise ValueError(
+            f"{conv.name!r} is depthwise only with groups = input channels (one channel per group); "
+            f"it has groups={conv.groups} for {channels} input channels ({per_group} per group)."
+        )
     config = conv.get_config()
     depthwise = keras.layers.DepthwiseConv2D(
-        (kh, kw), strides=conv.strides, padding=conv.padding, depth_multiplier=out // channels,
-        data_format=conv.data_format, dilation_rate=conv.dilation_rate, activation=config["activation"],
-        use_bias=conv.use_bias, name=conv.name, dtype=conv.dtype_policy)
+        (kh, kw),
+        strides=conv.strides,
+        padding=conv.padding,
+        depth_multiplier=out // channels,
+        data_format=conv.data_format,
+        dilation_rate=conv.dilation_rate,
+        activation=config["activation"],
+        use_bias=conv.use_bias,
+        name=conv.name,
+        dtype=conv.dtype_policy,
+    )
     shape = (None, None, None, channels) if conv.data_format == "channels_last" else (None, channels, None, None)
     depthwise.build(shape)
     weights = [np.asarray(keras.ops.convert_to_numpy(conv.kernel)).reshape(kh, kw, channels, out // channels)]

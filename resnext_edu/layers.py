@@ -35,14 +35,15 @@ def native_grouped_conv_works(device=""):
     import tensorflow as tf
 
     rng = np.random.default_rng(0)
-    x, k, dy = (tf.constant(rng.standard_normal(s), tf.float32)
-                for s in ((1, 5, 5, 4), (3, 3, 2, 4), (1, 5, 5, 4)))
+    x, k, dy = (tf.constant(rng.standard_normal(s), tf.float32) for s in ((1, 5, 5, 4), (3, 3, 2, 4), (1, 5, 5, 4)))
 
     def ops(x, k, dy):
         args = dict(strides=[1, 1, 1, 1], padding="SAME")
-        return (tf.nn.conv2d(x, k, **args),
-                tf.raw_ops.Conv2DBackpropInput(input_sizes=tf.shape(x), filter=k, out_backprop=dy, **args),
-                tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=tf.shape(k), out_backprop=dy, **args))
+        return (
+            tf.nn.conv2d(x, k, **args),
+            tf.raw_ops.Conv2DBackpropInput(input_sizes=tf.shape(x), filter=k, out_backprop=dy, **args),
+            tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=tf.shape(k), out_backprop=dy, **args),
+        )
 
     try:
         with tf.init_scope(), tf.device(device):
@@ -69,8 +70,10 @@ def resolve_implementation(implementation="auto"):
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {implementation!r}.")
     if implementation != "auto":
         if implementation != "keras" and keras.backend.backend() != "tensorflow":
-            raise ValueError(f"implementation={implementation!r} needs the TensorFlow backend; "
-                             f"this is {keras.backend.backend()!r}. Use 'auto' or 'keras'.")
+            raise ValueError(
+                f"implementation={implementation!r} needs the TensorFlow backend; "
+                f"this is {keras.backend.backend()!r}. Use 'auto' or 'keras'."
+            )
         return implementation
     if keras.backend.backend() != "tensorflow":
         return "keras"
@@ -115,9 +118,17 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """
 
     def _fused_inference_ok(self, inputs, training):
-        return (not training and keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4
-                and self.axis in (-1, 3) and self.center and self.scale and inputs.dtype == "float32"
-                and not getattr(self, "renorm", False) and not getattr(self, "synchronized", False))
+        return (
+            not training
+            and keras.backend.backend() == "tensorflow"
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and self.center
+            and self.scale
+            and inputs.dtype == "float32"
+            and not getattr(self, "renorm", False)
+            and not getattr(self, "synchronized", False)
+        )
 
     def call(self, inputs, training=None, mask=None):
         if mask is not None or not self._fused_inference_ok(inputs, training):
@@ -125,6 +136,12 @@ class BatchNormalization(keras.layers.BatchNormalization):
         import tensorflow as tf
 
         y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            inputs, self.gamma, self.beta, self.moving_mean, self.moving_variance, epsilon=self.epsilon,
-            is_training=False)
+            inputs,
+            self.gamma,
+            self.beta,
+            self.moving_mean,
+            self.moving_variance,
+            epsilon=self.epsilon,
+            is_training=False,
+        )
         return y

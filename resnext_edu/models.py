@@ -34,43 +34,72 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
     block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
     inputs = keras.Input(input_shape, name="image")
-    x = keras.layers.Conv2D(arch.stem_filters, arch.stem_kernel, arch.stem_strides, padding="same",
-                            use_bias=False, kernel_initializer="he_normal", name="conv1_conv")(inputs)
+    x = keras.layers.Conv2D(
+        arch.stem_filters,
+        arch.stem_kernel,
+        arch.stem_strides,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name="conv1_conv",
+    )(inputs)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
     x = keras.layers.ReLU(name="conv1_relu")(x)
     if arch.stem_pool:
         x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
-            x = block(x, stage.out_channels, stage.cardinality, stage.bottleneck_width,
-                      strides=stage.strides if i == 0 else 1, name=f"{stage.name}_block{i + 1}", **options)
+            x = block(
+                x,
+                stage.out_channels,
+                stage.cardinality,
+                stage.bottleneck_width,
+                strides=stage.strides if i == 0 else 1,
+                name=f"{stage.name}_block{i + 1}",
+                **options,
+            )
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name="fc")(x)
     return keras.Model(inputs, outputs, name=arch.name)
 
 
-def resnext(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_shape=(224, 224, 3),
-            form="auto", **kwargs):
+def resnext(
+    depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_shape=(224, 224, 3), form="auto", **kwargs
+):
     """ResNeXt-{depth} (C x d) for ImageNet (Table 1); depth 50, 101 or 152. Outputs logits."""
     _check_input_shape(input_shape)
-    arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes,
-                                            tuple(input_shape[:2]))
+    arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]))
     return build(arch, input_shape, form, **kwargs)
 
 
-def resnext29(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto",
-              **kwargs):
+def resnext29(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto", **kwargs):
     """The CIFAR ResNeXt-29 (C x d): 3x3 stem of 64, 3 stages of 3 blocks, d doubling per stage."""
     return resnext_cifar(cardinality, bottleneck_width, num_classes, input_shape, form, **kwargs)
 
 
-def resnext_cifar(cardinality=8, bottleneck_width=64, num_classes=10, input_shape=(32, 32, 3), form="auto", *,
-                  blocks_per_stage=3, out_channels=256, stem_filters=64, **kwargs):
+def resnext_cifar(
+    cardinality=8,
+    bottleneck_width=64,
+    num_classes=10,
+    input_shape=(32, 32, 3),
+    form="auto",
+    *,
+    blocks_per_stage=3,
+    out_channels=256,
+    stem_filters=64,
+    **kwargs,
+):
     """A CIFAR ResNeXt of depth 9n + 2, scaled by ``out_channels`` and ``stem_filters`` (defaults: ResNeXt-29)."""
     _check_input_shape(input_shape)
-    arch = complexity.cifar_architecture(cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]),
-                                         blocks_per_stage=blocks_per_stage, out_channels=out_channels,
-                                         stem_filters=stem_filters)
+    arch = complexity.cifar_architecture(
+        cardinality,
+        bottleneck_width,
+        num_classes,
+        tuple(input_shape[:2]),
+        blocks_per_stage=blocks_per_stage,
+        out_channels=out_channels,
+        stem_filters=stem_filters,
+    )
     return build(arch, input_shape, form, **kwargs)
 
 
@@ -115,5 +144,16 @@ def resnext29_16x64d(**kwargs):
 
 
 #: The presets by name, as the guide's table lists them.
-PRESETS = {f.__name__: f for f in (resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x4d,
-                                    resnext101_32x8d, resnext29_8x64d, resnext29_16x64d)}
+PRESETS = {
+    f.__name__: f
+    for f in (
+        resnet50,
+        resnet101,
+        resnet152,
+        resnext50_32x4d,
+        resnext101_32x4d,
+        resnext101_32x8d,
+        resnext29_8x64d,
+        resnext29_16x64d,
+    )
+}

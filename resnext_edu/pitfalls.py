@@ -34,7 +34,7 @@ def late_bound_slices(x, filters, cardinality, bottleneck_width, strides=1, name
     paths = []
     for i in range(cardinality):
         # The bug: `i` is looked up when the Lambda runs, after the loop: every path gets the last slice.
-        part = keras.layers.Lambda(lambda z: z[..., i * d:(i + 1) * d])(t)  # noqa: B023 (ruff warns of it)
+        part = keras.layers.Lambda(lambda z: z[..., i * d : (i + 1) * d])(t)  # noqa: B023 (ruff warns of it)
         paths.append(_conv_bn(part, d, 3, strides))
     t = _conv_bn(keras.layers.Concatenate()(paths), filters, 1, relu=False)
     return _merge(x, t, filters, strides)
@@ -46,7 +46,7 @@ def bound_slices(x, filters, cardinality, bottleneck_width, strides=1, name=None
     t = _conv_bn(x, cardinality * d, 1)
     paths = []
     for i in range(cardinality):
-        part = keras.layers.Lambda(lambda z, i=i: z[..., i * d:(i + 1) * d])(t)
+        part = keras.layers.Lambda(lambda z, i=i: z[..., i * d : (i + 1) * d])(t)
         paths.append(_conv_bn(part, d, 3, strides))
     t = _conv_bn(keras.layers.Concatenate()(paths), filters, 1, relu=False)
     return _merge(x, t, filters, strides)
@@ -86,7 +86,7 @@ def split_input(x, filters, cardinality, bottleneck_width, strides=1, name=None)
     share = x.shape[-1] // cardinality
     paths = []
     for i in range(cardinality):
-        part = keras.layers.Lambda(lambda z, i=i: z[..., i * share:(i + 1) * share])(x)  # should be all of x
+        part = keras.layers.Lambda(lambda z, i=i: z[..., i * share : (i + 1) * share])(x)  # should be all of x
         t = _conv_bn(part, bottleneck_width, 1)
         t = _conv_bn(t, bottleneck_width, 3, strides)
         paths.append(_conv_bn(t, filters, 1, relu=False))
@@ -102,8 +102,17 @@ def projection_plus_n(arch):
 
 
 #: The faulty blocks, by name (``bound_slices`` is the correct control).
-FAULTY_BLOCKS = {f.__name__: f for f in (late_bound_slices, groups_as_width, full_width_copies,
-                                          concatenated_shortcut, split_input)}
+FAULTY_BLOCKS = {
+    f.__name__: f for f in (late_bound_slices, groups_as_width, full_width_copies, concatenated_shortcut, split_input)
+}
 
-__all__ = ["late_bound_slices", "bound_slices", "groups_as_width", "full_width_copies", "concatenated_shortcut",
-           "split_input", "projection_plus_n", "FAULTY_BLOCKS"]
+__all__ = [
+    "late_bound_slices",
+    "bound_slices",
+    "groups_as_width",
+    "full_width_copies",
+    "concatenated_shortcut",
+    "split_input",
+    "projection_plus_n",
+    "FAULTY_BLOCKS",
+]

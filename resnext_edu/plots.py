@@ -88,6 +88,7 @@ def _giga(n):
 
 # --- a small layout engine: primitives in inches at scale 1, rendered at any scale -------------
 
+
 @dataclass
 class _Canvas:
     """Boxes, circles, arrows and texts placed in inches (at font scale 1), with their extent."""
@@ -100,16 +101,44 @@ class _Canvas:
         b = self.bounds
         self.bounds = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1)]
 
-    def text(self, x, y, s, size=FONT, ha="center", va="center", color=INK, weight="normal",
-             style="normal", rotation=0, background=False):
+    def text(
+        self,
+        x,
+        y,
+        s,
+        size=FONT,
+        ha="center",
+        va="center",
+        color=INK,
+        weight="normal",
+        style="normal",
+        rotation=0,
+        background=False,
+    ):
         w, h = _text_size(s, size, weight, style)
         if rotation:
             w, h = h, w
         x0 = {"left": x, "center": x - w / 2, "right": x - w}[ha]
         y0 = {"bottom": y, "center": y - h / 2, "top": y - h, "baseline": y - 0.25 * h}[va]
         self._grow(x0, y0, x0 + w, y0 + h)
-        self.items.append(("text", dict(x=x, y=y, s=s, size=size, ha=ha, va=va, color=color, weight=weight,
-                                        style=style, rotation=rotation, background=background)))
+        self.items.append(
+            (
+                "text",
+                dict(
+                    x=x,
+                    y=y,
+                    s=s,
+                    size=size,
+                    ha=ha,
+                    va=va,
+                    color=color,
+                    weight=weight,
+                    style=style,
+                    rotation=rotation,
+                    background=background,
+                ),
+            )
+        )
         return w, h
 
     def box(self, x, y, w, h, main, sub=None, colors=CONV, weight="normal"):
@@ -151,19 +180,50 @@ class _Canvas:
         for kind, a in self.items:
             if kind == "text":
                 bbox = dict(facecolor="white", edgecolor="none", pad=0.6 * scale) if a["background"] else None
-                ax.text(a["x"], a["y"], a["s"], fontsize=a["size"] * scale, ha=a["ha"], va=a["va"],
-                        color=a["color"], fontweight=a["weight"], fontstyle=a["style"], rotation=a["rotation"],
-                        bbox=bbox, zorder=4)
+                ax.text(
+                    a["x"],
+                    a["y"],
+                    a["s"],
+                    fontsize=a["size"] * scale,
+                    ha=a["ha"],
+                    va=a["va"],
+                    color=a["color"],
+                    fontweight=a["weight"],
+                    fontstyle=a["style"],
+                    rotation=a["rotation"],
+                    bbox=bbox,
+                    zorder=4,
+                )
             elif kind == "box":
                 fill, edge = a["colors"]
-                ax.add_patch(FancyBboxPatch((a["x"] - a["w"] / 2, a["y"] - a["h"] / 2), a["w"], a["h"],
-                                            boxstyle="round,pad=0,rounding_size=0.06", facecolor=fill,
-                                            edgecolor=edge, linewidth=0.9 * lw_scale, zorder=3))
+                ax.add_patch(
+                    FancyBboxPatch(
+                        (a["x"] - a["w"] / 2, a["y"] - a["h"] / 2),
+                        a["w"],
+                        a["h"],
+                        boxstyle="round,pad=0,rounding_size=0.06",
+                        facecolor=fill,
+                        edgecolor=edge,
+                        linewidth=0.9 * lw_scale,
+                        zorder=3,
+                    )
+                )
             elif kind == "circle":
-                ax.add_patch(Circle((a["x"], a["y"]), a["r"], facecolor="white", edgecolor=INK,
-                                    linewidth=0.9 * lw_scale, zorder=3))
-                ax.text(a["x"], a["y"], a["label"], fontsize=11 * scale, ha="center", va="center_baseline",
-                        color=INK, zorder=4)
+                ax.add_patch(
+                    Circle(
+                        (a["x"], a["y"]), a["r"], facecolor="white", edgecolor=INK, linewidth=0.9 * lw_scale, zorder=3
+                    )
+                )
+                ax.text(
+                    a["x"],
+                    a["y"],
+                    a["label"],
+                    fontsize=11 * scale,
+                    ha="center",
+                    va="center_baseline",
+                    color=INK,
+                    zorder=4,
+                )
             elif kind == "dot":
                 ax.add_patch(Circle((a["x"], a["y"]), a["r"], facecolor=INK, edgecolor="none", zorder=3))
             elif kind == "arrow":
@@ -185,14 +245,44 @@ def _draw_polyline(ax, points, head, color, lw, dashed, scale, radius=0.1):
     if not head:
         verts.append(points[-1])
         codes.append(Path.LINETO)
-        ax.add_patch(PathPatch(Path(verts, codes), fill=False, edgecolor=color, linewidth=lw, linestyle=style,
-                               capstyle="butt", zorder=2))
+        ax.add_patch(
+            PathPatch(
+                Path(verts, codes),
+                fill=False,
+                edgecolor=color,
+                linewidth=lw,
+                linestyle=style,
+                capstyle="butt",
+                zorder=2,
+            )
+        )
         return
     if len(verts) > 1:
-        ax.add_patch(PathPatch(Path(verts, codes), fill=False, edgecolor=color, linewidth=lw, linestyle=style,
-                               capstyle="butt", zorder=2))
-    ax.add_patch(FancyArrowPatch(verts[-1], points[-1], arrowstyle="-|>", mutation_scale=8 * scale,
-                                 shrinkA=0, shrinkB=0, color=color, linewidth=lw, linestyle=style, zorder=2))
+        ax.add_patch(
+            PathPatch(
+                Path(verts, codes),
+                fill=False,
+                edgecolor=color,
+                linewidth=lw,
+                linestyle=style,
+                capstyle="butt",
+                zorder=2,
+            )
+        )
+    ax.add_patch(
+        FancyArrowPatch(
+            verts[-1],
+            points[-1],
+            arrowstyle="-|>",
+            mutation_scale=8 * scale,
+            shrinkA=0,
+            shrinkB=0,
+            color=color,
+            linewidth=lw,
+            linestyle=style,
+            zorder=2,
+        )
+    )
 
 
 MARGIN = 0.12
@@ -227,6 +317,7 @@ def _place(canvas, ax, valign="center", figsize=None):
 
 # --- reading a block: from a built model or from a BlockSpec -----------------------------------
 
+
 @dataclass
 class _BlockDrawing:
     """What ``block_diagram`` draws: labels of every box, read from layers or from a BlockSpec."""
@@ -255,8 +346,13 @@ def _label(cin, kernel, cout, groups=1, strides=1):
 
 def _layer_label(layer):
     """``_label`` of a built conv layer: its real input channels, kernel, filters, groups, stride."""
-    return _label(int(layer.input.shape[-1]), tuple(layer.kernel_size), int(layer.filters),
-                  int(getattr(layer, "groups", 1)), int(layer.strides[0]))
+    return _label(
+        int(layer.input.shape[-1]),
+        tuple(layer.kernel_size),
+        int(layer.filters),
+        int(getattr(layer, "groups", 1)),
+        int(layer.strides[0]),
+    )
 
 
 def _drawn_paths(cardinality):
@@ -271,8 +367,16 @@ def _drawing_from_spec(spec):
     form, c, d = spec.form, spec.cardinality, spec.bottleneck_width
     cin, cout, s = spec.in_channels, spec.filters, spec.strides
     if form == "c":
-        paths = [(1, [(_label(cin, 1, c * d), NOTE_RELU), (_label(c * d, 3, c * d, c, s), NOTE_RELU),
-                      (_label(c * d, 1, cout), NOTE_BN)])]
+        paths = [
+            (
+                1,
+                [
+                    (_label(cin, 1, c * d), NOTE_RELU),
+                    (_label(c * d, 3, c * d, c, s), NOTE_RELU),
+                    (_label(c * d, 1, cout), NOTE_BN),
+                ],
+            )
+        ]
         merge = []
     else:
         column = [(_label(cin, 1, d), NOTE_RELU), (_label(d, 3, d, 1, s), NOTE_RELU)]
@@ -290,30 +394,53 @@ def _drawing_from_model(model, spec):
     get = model.get_layer
     if spec.form == "c":
         convs = [get(f"{n}_conv{j}") for j in (1, 2, 3)]
-        paths = [(1, [(_layer_label(convs[0]), NOTE_RELU), (_layer_label(convs[1]), NOTE_RELU),
-                      (_layer_label(convs[2]), NOTE_BN)])]
+        paths = [
+            (
+                1,
+                [
+                    (_layer_label(convs[0]), NOTE_RELU),
+                    (_layer_label(convs[1]), NOTE_RELU),
+                    (_layer_label(convs[2]), NOTE_BN),
+                ],
+            )
+        ]
         merge = []
     else:
         depth = 3 if spec.form == "a" else 2
         notes = (NOTE_RELU, NOTE_RELU, None)
         paths = []
         for i in _drawn_paths(spec.cardinality):
-            column = None if i is None else [(_layer_label(get(f"{n}_path{i}_conv{j}")), notes[j - 1])
-                                            for j in range(1, depth + 1)]
+            column = (
+                None
+                if i is None
+                else [(_layer_label(get(f"{n}_path{i}_conv{j}")), notes[j - 1]) for j in range(1, depth + 1)]
+            )
             paths.append((i, column))
         if spec.form == "a":
             merge = []
         else:
             concat = get(f"{n}_concat")
-            merge = [("concatenate", f"{int(concat.output.shape[-1])}-d", MERGE),
-                     (_layer_label(get(f"{n}_conv3")), NOTE_BN, CONV)]
+            merge = [
+                ("concatenate", f"{int(concat.output.shape[-1])}-d", MERGE),
+                (_layer_label(get(f"{n}_conv3")), NOTE_BN, CONV),
+            ]
     try:
         projection = get(f"{n}_shortcut_conv")
     except ValueError:
         projection = None
     shortcut = None if projection is None else _layer_label(projection)
-    return _BlockDrawing(n, spec.form, spec.cardinality, spec.bottleneck_width, spec.in_channels, spec.filters,
-                         spec.strides, paths, merge, shortcut)
+    return _BlockDrawing(
+        n,
+        spec.form,
+        spec.cardinality,
+        spec.bottleneck_width,
+        spec.in_channels,
+        spec.filters,
+        spec.strides,
+        paths,
+        merge,
+        shortcut,
+    )
 
 
 _SPEC_FIELDS = ("form", "in_channels", "filters", "cardinality", "bottleneck_width", "strides")
@@ -326,9 +453,11 @@ def _read_block(source, block=None):
 
         specs = equivalence.find_blocks(source)
         if not specs:
-            raise ValueError(f"model {getattr(source, 'name', '?')!r} holds no resnext_edu block: block_diagram "
-                             "draws the blocks of Figs. 1 and 3 built by resnext_edu.blocks (resnext_block, "
-                             "bottleneck_block) or resnext_edu.models; depth-2 blocks (Fig. 4) are not drawn.")
+            raise ValueError(
+                f"model {getattr(source, 'name', '?')!r} holds no resnext_edu block: block_diagram "
+                "draws the blocks of Figs. 1 and 3 built by resnext_edu.blocks (resnext_block, "
+                "bottleneck_block) or resnext_edu.models; depth-2 blocks (Fig. 4) are not drawn."
+            )
         if block is None:
             spec = specs[0]
         else:
@@ -346,8 +475,10 @@ def _read_block(source, block=None):
         for f in _SPEC_FIELDS[1:]:
             positive_int(f, getattr(source, f))
         return _drawing_from_spec(source)
-    raise ValueError("block_diagram needs a Keras model built with resnext_edu's blocks or an "
-                     f"equivalence.BlockSpec; got {type(source).__name__}.")
+    raise ValueError(
+        "block_diagram needs a Keras model built with resnext_edu's blocks or an "
+        f"equivalence.BlockSpec; got {type(source).__name__}."
+    )
 
 
 def _check_form(form):
@@ -434,8 +565,7 @@ def _block_canvas(drawing, title=None, subtitle=None):
         y_sum = y - 0.36 - R
         cv.arrow([(cx, y), (cx, y_sum + R)])
         if multi or drawing.cardinality > 1:
-            cv.text(cx - 0.18, (y + y_sum + R) / 2, caption, size=SMALL + 0.6, ha="right", color=MUTED,
-                    style="italic")
+            cv.text(cx - 0.18, (y + y_sum + R) / 2, caption, size=SMALL + 0.6, ha="right", color=MUTED, style="italic")
         cv.circle(cx, y_sum, R)
         cv.text(cx + R + 0.06, y_sum, "sum of the paths", size=SMALL, ha="left", color=MUTED)
         y_res = y_sum - 2 * R - 0.42
@@ -447,8 +577,15 @@ def _block_canvas(drawing, title=None, subtitle=None):
             y_box = y - 0.32 - BOX_H / 2
             cv.arrow([(cx, y), (cx, y_box + BOX_H / 2)])
             if multi:
-                cv.text(cx - 0.18, (y + y_box + BOX_H / 2) / 2, caption, size=SMALL + 0.6, ha="right", color=MUTED,
-                        style="italic")
+                cv.text(
+                    cx - 0.18,
+                    (y + y_box + BOX_H / 2) / 2,
+                    caption,
+                    size=SMALL + 0.6,
+                    ha="right",
+                    color=MUTED,
+                    style="italic",
+                )
             for k, (label, note, colors) in enumerate(drawing.merge):
                 if k:
                     cv.arrow([(cx, y_box + BOX_H + ROW_GAP - BOX_H / 2), (cx, y_box + BOX_H / 2)])
@@ -472,8 +609,16 @@ def _block_canvas(drawing, title=None, subtitle=None):
     if drawing.shortcut is None:
         x_lane = right + 0.3
         cv.arrow([(cx, y_branch), (x_lane, y_branch), (x_lane, y_res), (cx + R, y_res)])
-        cv.text(x_lane + 0.06, (y_branch + y_res) / 2, "identity shortcut", size=SMALL, ha="left", color=MUTED,
-                style="italic", rotation=90)
+        cv.text(
+            x_lane + 0.06,
+            (y_branch + y_res) / 2,
+            "identity shortcut",
+            size=SMALL,
+            ha="left",
+            color=MUTED,
+            style="italic",
+            rotation=90,
+        )
     else:
         note = "projection shortcut, BN"
         pw = max(_text_size(drawing.shortcut, FONT)[0], _text_size(note, SMALL)[0]) + 2 * PAD
@@ -536,8 +681,11 @@ def forms_side_by_side(cardinality=4, bottleneck_width=4, filters=256, in_channe
         count = introspect.trainable_params(model)
         counts.append(count)
         drawing = _read_block(model)
-        canvases.append(_block_canvas(drawing, title=f"({form}) {FORM_NAMES[form]}",
-                                      subtitle=f"C = {c}, d = {d}  ·  paper Fig. 3({form})"))
+        canvases.append(
+            _block_canvas(
+                drawing, title=f"({form}) {FORM_NAMES[form]}", subtitle=f"C = {c}, d = {d}  ·  paper Fig. 3({form})"
+            )
+        )
     bottom = min(cv.bounds[1] for cv in canvases)
     for cv, count in zip(canvases, counts):  # the counts on one line under the three panels
         cv.text(cv.center, bottom - 0.3, f"{count:,} trainable parameters", weight="bold")
@@ -554,13 +702,19 @@ def forms_side_by_side(cardinality=4, bottleneck_width=4, filters=256, in_channe
         _place(cv, ax, valign="top")
         x += w
     same = "the same" if len(set(counts)) == 1 else "different"
-    fig.suptitle(f"One block, three forms: {same} parameters, the same function "
-                 f"({in_channels}-d in, {filters}-d out)", fontsize=TITLE + 1, fontweight="bold",
-                 y=1 - 0.12 / (height * scale + top_band), va="top", color=INK)
+    fig.suptitle(
+        f"One block, three forms: {same} parameters, the same function ({in_channels}-d in, {filters}-d out)",
+        fontsize=TITLE + 1,
+        fontweight="bold",
+        y=1 - 0.12 / (height * scale + top_band),
+        va="top",
+        color=INK,
+    )
     return fig
 
 
 # --- Table 2 and the cardinality sweep ---------------------------------------------------------
+
 
 def _new_axes(ax, figsize):
     if ax is None:
@@ -601,10 +755,18 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     xs = range(len(cs))
     bars = ax.bar(xs, weights, width=0.62, color="#c9d9ec", edgecolor=BLUE, linewidth=0.9, zorder=2)
     for bar, c, d, w in zip(bars, cs, ds, weights):
-        ax.text(bar.get_x() + bar.get_width() / 2, w + 0.015 * reference, f"{c}×{d}d\n{w:,}", ha="center",
-                va="bottom", fontsize=9, color=INK)
-    ax.axhline(reference, color=RED, linestyle="--", linewidth=1.1, zorder=3,
-               label=f"C = 1 cost: {reference:,} weights")
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            w + 0.015 * reference,
+            f"{c}×{d}d\n{w:,}",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=INK,
+        )
+    ax.axhline(
+        reference, color=RED, linestyle="--", linewidth=1.1, zorder=3, label=f"C = 1 cost: {reference:,} weights"
+    )
     ax.set_ylim(0, max(weights + [reference]) * 1.32)
     ax.set_xticks(list(xs), [f"C = {c}" for c in cs])
     ax.set_xlim(-0.6, len(cs) - 0.4)
@@ -614,11 +776,20 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     _style(ax)
     right = ax.twinx()
     group = [c * d for c, d in zip(cs, ds)]
-    (line,) = right.plot(list(xs), group, color=ORANGE, marker="o", linewidth=1.6, zorder=4,
-                         label="group width C·d (right axis)")
+    (line,) = right.plot(
+        list(xs), group, color=ORANGE, marker="o", linewidth=1.6, zorder=4, label="group width C·d (right axis)"
+    )
     for x, g in zip(xs, group):
-        right.annotate(f"{g}", (x, g), xytext=(0, -13), textcoords="offset points", ha="center", fontsize=8.5,
-                       color=ORANGE, fontweight="bold")
+        right.annotate(
+            f"{g}",
+            (x, g),
+            xytext=(0, -13),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8.5,
+            color=ORANGE,
+            fontweight="bold",
+        )
     right.set_ylim(0, max(group) * 2.8)
     step = 32 if max(group) > 64 else 16
     right.set_yticks(range(0, max(group) + step, step))
@@ -627,10 +798,17 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     right.spines[["top"]].set_visible(False)
     right.spines["right"].set_color(ORANGE)
     handles = [bars, ax.get_lines()[0], line]
-    ax.legend(handles, ["block weights (conv only)", f"C = 1 cost: {reference:,}", "group width C·d"],
-              loc="upper left", fontsize=8.5, frameon=False, ncol=3)
-    ax.set_title("Table 2, recomputed: more paths, thinner paths, same cost", fontsize=TITLE + 0.5,
-                 color=INK, loc="left")
+    ax.legend(
+        handles,
+        ["block weights (conv only)", f"C = 1 cost: {reference:,}", "group width C·d"],
+        loc="upper left",
+        fontsize=8.5,
+        frameon=False,
+        ncol=3,
+    )
+    ax.set_title(
+        "Table 2, recomputed: more paths, thinner paths, same cost", fontsize=TITLE + 0.5, color=INK, loc="left"
+    )
     return fig
 
 
@@ -668,8 +846,15 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
         d = ds[c - 1]
         ax.plot([c], [d], "o", color=BLUE, markersize=4)
         ax.plot([c], [c * d], "o", color=ORANGE, markersize=4)
-        ax.annotate(f"{c}×{d}d", (c, d), xytext=(0, -13) if c == 1 else (0, 6), textcoords="offset points",
-                    ha="center", fontsize=7.5, color=BLUE)
+        ax.annotate(
+            f"{c}×{d}d",
+            (c, d),
+            xytext=(0, -13) if c == 1 else (0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7.5,
+            color=BLUE,
+        )
     _log2_axis(ax, 1, max(cs))
     ax.set_xlim(0.85, max(cs) * 1.15)
     ax.set_ylim(0, max(max(c * d for c, d in zip(cs, ds)), max(ds)) * 2.0)
@@ -678,8 +863,7 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
     _style(ax)
     right = ax.twinx()
     right.plot(cs, weights, color=GRAY, linewidth=1.4, label="block weights (right axis)")
-    right.axhline(reference, color=RED, linestyle="--", linewidth=1.0,
-                  label=f"C = 1 cost: {reference:,} (right axis)")
+    right.axhline(reference, color=RED, linestyle="--", linewidth=1.0, label=f"C = 1 cost: {reference:,} (right axis)")
     right.set_ylim(0, max(weights) * 1.2)
     right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
     right.set_ylabel("weights of one block", color=GRAY)
@@ -688,8 +872,12 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = right.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", ncol=2, fontsize=8.5, frameon=False)
-    ax.set_title(f"Equal cost across cardinality: {cin}-d in, {cout}-d out, C = 1..{max(cs)}",
-                 fontsize=TITLE + 0.5, color=INK, loc="left")
+    ax.set_title(
+        f"Equal cost across cardinality: {cin}-d in, {cout}-d out, C = 1..{max(cs)}",
+        fontsize=TITLE + 0.5,
+        color=INK,
+        loc="left",
+    )
     return fig
 
 
@@ -705,24 +893,39 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     rows = complexity.fixed_width_sweep(width, in_channels, out_channels, cardinalities, size)
     fig, ax = _new_axes(ax, (8.2, 4.6))
     xs = [math.log2(r["cardinality"]) for r in rows]
-    parts = (("conv1", "1x1 reduce", "#c9d9ec", BLUE), ("conv3", "1x1 restore", "#9dbbd9", BLUE),
-             ("conv2", "3x3, C groups", "#f3c99b", ORANGE))
+    parts = (
+        ("conv1", "1x1 reduce", "#c9d9ec", BLUE),
+        ("conv3", "1x1 restore", "#9dbbd9", BLUE),
+        ("conv2", "3x3, C groups", "#f3c99b", ORANGE),
+    )
     bottom = [0] * len(rows)
     for key, label, face, edge in parts:
         heights = [r["params"][key] for r in rows]
-        ax.bar(xs, heights, width=0.62, bottom=bottom, color=face, edgecolor=edge, linewidth=0.8, label=label,
-               zorder=2)
+        ax.bar(xs, heights, width=0.62, bottom=bottom, color=face, edgecolor=edge, linewidth=0.8, label=label, zorder=2)
         bottom = [b + h for b, h in zip(bottom, heights)]
     top = max(bottom)
     for x, r, b in zip(xs, rows, bottom):
         share = r["params"]["conv2"] / r["total_params"]
-        ax.text(x, b + 0.015 * top, f"{r['kind']}\n{r['cardinality']}×{r['bottleneck_width']}d\n3x3: {share:.0%}",
-                ha="center", va="bottom", fontsize=7.8, color=INK)
+        ax.text(
+            x,
+            b + 0.015 * top,
+            f"{r['kind']}\n{r['cardinality']}×{r['bottleneck_width']}d\n3x3: {share:.0%}",
+            ha="center",
+            va="bottom",
+            fontsize=7.8,
+            color=INK,
+        )
     resnet_width = out_channels // 4
     if resnet_width >= 1:
         reference = complexity.block_params(in_channels, out_channels, 1, resnet_width)
-        ax.axhline(reference, color=RED, linestyle="--", linewidth=1.0, zorder=3,
-                   label=f"ResNet bottleneck 1×{resnet_width}d: {reference:,}")
+        ax.axhline(
+            reference,
+            color=RED,
+            linestyle="--",
+            linewidth=1.0,
+            zorder=3,
+            label=f"ResNet bottleneck 1×{resnet_width}d: {reference:,}",
+        )
     ax.set_xticks(xs, [f"{r['cardinality']}" for r in rows])
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(0, top * 1.38)
@@ -735,8 +938,13 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     right.set_ylabel(f"multiply-adds at {size}x{size} (millions)", color=GRAY)
     right.tick_params(colors=GRAY, labelsize=9)
     ax.legend(loc="upper right", fontsize=8.5, frameon=False, ncol=2)
-    ax.set_title(f"Fixed group width {width}: {in_channels}-d in, {out_channels}-d out, C = "
-                 f"{rows[0]['cardinality']}..{rows[-1]['cardinality']}", fontsize=TITLE + 0.5, color=INK, loc="left")
+    ax.set_title(
+        f"Fixed group width {width}: {in_channels}-d in, {out_channels}-d out, C = "
+        f"{rows[0]['cardinality']}..{rows[-1]['cardinality']}",
+        fontsize=TITLE + 0.5,
+        color=INK,
+        loc="left",
+    )
     return fig
 
 
@@ -750,12 +958,20 @@ def paper_table3(ax=None):
     for depth, color in ((50, BLUE), (101, GREEN)):
         rows = [r for r in PAPER_TABLE3 if r["depth"] == depth]
         cs, errs = [r["cardinality"] for r in rows], [r["top1"] for r in rows]
-        ax.plot(cs, errs, "-o", color=color, linewidth=1.8, markersize=5,
-                label=f"ResNet-{depth} (C = 1) → ResNeXt-{depth}")
+        ax.plot(
+            cs, errs, "-o", color=color, linewidth=1.8, markersize=5, label=f"ResNet-{depth} (C = 1) → ResNeXt-{depth}"
+        )
         for r in rows:
-            ax.annotate(f"{r['cardinality']}×{r['bottleneck_width']}d\n{r['top1']:.1f}",
-                        (r["cardinality"], r["top1"]), xytext=(0, 7), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8, color=color)
+            ax.annotate(
+                f"{r['cardinality']}×{r['bottleneck_width']}d\n{r['top1']:.1f}",
+                (r["cardinality"], r["top1"]),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=color,
+            )
     cs = sorted({r["cardinality"] for r in PAPER_TABLE3})
     _log2_axis(ax, 1, max(cs))
     ax.xaxis.set_major_locator(FixedLocator(cs))
@@ -767,10 +983,23 @@ def paper_table3(ax=None):
     _style(ax)
     ax.spines[["right"]].set_visible(False)
     ax.legend(loc="upper right", fontsize=8.5, frameon=False)
-    ax.set_title("Table 3: ImageNet-1K top-1 error at equal cost (224×224, single crop)", fontsize=TITLE + 0.5,
-                 color=INK, loc="left")
-    ax.text(0.01, 0.02, "data reported by Xie et al. 2017, Table 3 (not computed here)", transform=ax.transAxes,
-            fontsize=8.5, color=INK, style="italic", ha="left", va="bottom")
+    ax.set_title(
+        "Table 3: ImageNet-1K top-1 error at equal cost (224×224, single crop)",
+        fontsize=TITLE + 0.5,
+        color=INK,
+        loc="left",
+    )
+    ax.text(
+        0.01,
+        0.02,
+        "data reported by Xie et al. 2017, Table 3 (not computed here)",
+        transform=ax.transAxes,
+        fontsize=8.5,
+        color=INK,
+        style="italic",
+        ha="left",
+        va="bottom",
+    )
     return fig
 
 
@@ -780,7 +1009,7 @@ _NAME = re.compile(r"^res(next|net)(\d+)(?:_(\d+)x(\d+)d)?$")
 
 
 def _pretty_name(name, stages=None):
-    """"resnext50_32x4d" -> "ResNeXt-50 (32×4d)"; "resnet50" -> "ResNet-50 (1×64d)"."""
+    """ "resnext50_32x4d" -> "ResNeXt-50 (32×4d)"; "resnet50" -> "ResNet-50 (1×64d)"."""
     m = _NAME.match(name or "")
     if not m:
         return name
@@ -835,8 +1064,10 @@ def _model_rows(model):
     specs = equivalence.find_blocks(model)
     names = {layer.name for layer in model.layers}
     if not specs or "conv1_conv" not in names or "fc" not in names:
-        raise ValueError(f"network_diagram reads models built by resnext_edu.models (layers conv1_conv, "
-                         f"conv{{k}}_block{{i}}_out, fc); model {getattr(model, 'name', '?')!r} is not one.")
+        raise ValueError(
+            f"network_diagram reads models built by resnext_edu.models (layers conv1_conv, "
+            f"conv{{k}}_block{{i}}_out, fc); model {getattr(model, 'name', '?')!r} is not one."
+        )
 
     def counts(prefix=None, exact=None):
         params, macs, known = 0, 0, True
@@ -856,9 +1087,20 @@ def _model_rows(model):
     stem = model.get_layer("conv1_conv")
     k, s = stem.kernel_size[0], stem.strides[0]
     p, m = counts(prefix="conv1_")
-    rows = [dict(stage="conv1", output_size=out_size(stem), blocks=0, out_channels=int(stem.filters),
-                 group_width=None, cardinality=None, params=p, macs=m, note=None,
-                 lines=[f"{k}x{k}, {int(stem.filters)}, stride {s}"])]
+    rows = [
+        dict(
+            stage="conv1",
+            output_size=out_size(stem),
+            blocks=0,
+            out_channels=int(stem.filters),
+            group_width=None,
+            cardinality=None,
+            params=p,
+            macs=m,
+            note=None,
+            lines=[f"{k}x{k}, {int(stem.filters)}, stride {s}"],
+        )
+    ]
     stages = {}
     for spec in specs:
         match = re.match(r"^(conv\d+)_block(\d+)$", spec.name)
@@ -874,14 +1116,36 @@ def _model_rows(model):
         if n == 0 and pool:
             layer = model.get_layer("pool1")
             note = f"{layer.pool_size[0]}x{layer.pool_size[1]} max pool, stride {layer.strides[0]}"
-        rows.append(dict(stage=stage, output_size=out_size(model.get_layer(f"{last.name}_out")), blocks=len(blocks),
-                         out_channels=first.filters, group_width=gw, cardinality=first.cardinality, params=p,
-                         macs=m, note=note, lines=_stage_lines(first.filters, first.cardinality, gw)))
+        rows.append(
+            dict(
+                stage=stage,
+                output_size=out_size(model.get_layer(f"{last.name}_out")),
+                blocks=len(blocks),
+                out_channels=first.filters,
+                group_width=gw,
+                cardinality=first.cardinality,
+                params=p,
+                macs=m,
+                note=note,
+                lines=_stage_lines(first.filters, first.cardinality, gw),
+            )
+        )
     fc = model.get_layer("fc")
     p, m = counts(exact="fc")
-    rows.append(dict(stage="fc", output_size=(1, 1), blocks=0, out_channels=int(fc.units), group_width=None,
-                     cardinality=None, params=p, macs=m, note=None,
-                     lines=["global average pool", f"{int(fc.units)}-d fc"]))
+    rows.append(
+        dict(
+            stage="fc",
+            output_size=(1, 1),
+            blocks=0,
+            out_channels=int(fc.units),
+            group_width=None,
+            cardinality=None,
+            params=p,
+            macs=m,
+            note=None,
+            lines=["global average pool", f"{int(fc.units)}-d fc"],
+        )
+    )
     return rows
 
 
@@ -894,8 +1158,10 @@ def _network(source):
         rows = _model_rows(source)
         shape = source.inputs[0].shape
         return _pretty_name(source.name, rows[1:-1]), (shape[1], shape[2]), rows
-    raise ValueError("network_diagram needs a complexity.Architecture (e.g. complexity.imagenet_architecture"
-                     f"(50, 32, 4)) or a model built by resnext_edu.models; got {type(source).__name__}.")
+    raise ValueError(
+        "network_diagram needs a complexity.Architecture (e.g. complexity.imagenet_architecture"
+        f"(50, 32, 4)) or a model built by resnext_edu.models; got {type(source).__name__}."
+    )
 
 
 def _network_canvas(networks):
@@ -977,8 +1243,12 @@ def _network_canvas(networks):
         macs = None if any(r["macs"] is None for r in rows) else sum(r["macs"] for r in rows)
         cv.text(xc, y - 0.2, f"{params:,} params", weight="bold")
         cv.text(xc, y - 0.42, f"{'—' if macs is None else _giga(macs)} multiply-adds", size=FONT - 0.5)
-    for k, note in enumerate(("Paper Table 1, computed (resnext_edu).",
-                              "Params: trainable, BN included. MACs: multiply-adds (the paper's FLOPs).")):
+    for k, note in enumerate(
+        (
+            "Paper Table 1, computed (resnext_edu).",
+            "Params: trainable, BN included. MACs: multiply-adds (the paper's FLOPs).",
+        )
+    ):
         cv.text(0, y - 0.72 - 0.14 * k, note, size=SMALL, ha="left", color=MUTED, style="italic")
     return cv
 
@@ -999,6 +1269,7 @@ def compare_networks(arch1, arch2):
 
 
 # --- Table 1 as a table ------------------------------------------------------------------------
+
 
 class StageTable:
     """Table 1 computed, as a table a notebook shows as HTML; its plain text is deterministic."""
@@ -1021,9 +1292,17 @@ class StageTable:
         out = []
         for r in self.rows:
             group = "—" if r["group_width"] is None else f"{r['group_width']} (C={r['cardinality']})"
-            out.append((r["stage"], _size(r["output_size"]), str(r["blocks"]) if r["blocks"] else "—",
-                        str(r["out_channels"]), group, f"{r['params']:,}",
-                        "—" if r["macs"] is None else _giga(r["macs"])))
+            out.append(
+                (
+                    r["stage"],
+                    _size(r["output_size"]),
+                    str(r["blocks"]) if r["blocks"] else "—",
+                    str(r["out_channels"]),
+                    group,
+                    f"{r['params']:,}",
+                    "—" if r["macs"] is None else _giga(r["macs"]),
+                )
+            )
         macs = "—" if self.total_macs is None else _giga(self.total_macs)
         out.append(("total", "", "", "", "", f"{self.total_params:,}", macs))
         return out
@@ -1034,8 +1313,9 @@ class StageTable:
         numeric = {2, 3, 5, 6}
 
         def fmt(row):
-            return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                             for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+            return "  ".join(
+                c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))
+            ).rstrip()
 
         return "\n".join([self.title, fmt(self.columns), *(fmt(r) for r in cells)])
 
@@ -1044,16 +1324,22 @@ class StageTable:
     def _repr_html_(self):
         import html
 
-        head = "".join(f"<th style='text-align:{'left' if i in (0, 1, 4) else 'right'}'>{html.escape(c)}</th>"
-                       for i, c in enumerate(self.columns))
+        head = "".join(
+            f"<th style='text-align:{'left' if i in (0, 1, 4) else 'right'}'>{html.escape(c)}</th>"
+            for i, c in enumerate(self.columns)
+        )
         body = []
         for k, row in enumerate(self.cells()):
             style = " style='font-weight:bold; border-top:1px solid #999'" if k == len(self.rows) else ""
-            cells = "".join(f"<td style='text-align:{'left' if i in (0, 1, 4) else 'right'}'>{html.escape(c)}</td>"
-                            for i, c in enumerate(row))
+            cells = "".join(
+                f"<td style='text-align:{'left' if i in (0, 1, 4) else 'right'}'>{html.escape(c)}</td>"
+                for i, c in enumerate(row)
+            )
             body.append(f"<tr{style}>{cells}</tr>")
-        return (f"<table><caption style='caption-side:top; text-align:left'>{html.escape(self.title)}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        return (
+            f"<table><caption style='caption-side:top; text-align:left'>{html.escape(self.title)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
 
 
 def stage_table_frame(arch):
@@ -1068,7 +1354,16 @@ def stage_table_frame(arch):
 
 
 __all__ = [
-    "PAPER_TABLE3", "FORM_NAMES", "block_diagram", "forms_side_by_side", "table2_bars", "cardinality_sweep",
+    "PAPER_TABLE3",
+    "FORM_NAMES",
+    "block_diagram",
+    "forms_side_by_side",
+    "table2_bars",
+    "cardinality_sweep",
     "fixed_width_costs",
-    "paper_table3", "network_diagram", "compare_networks", "StageTable", "stage_table_frame",
+    "paper_table3",
+    "network_diagram",
+    "compare_networks",
+    "StageTable",
+    "stage_table_frame",
 ]

@@ -31,8 +31,7 @@ from resnext_edu._checks import one_of, positive_int
 
 #: The optimizers ``train`` knows, with their default peak learning rate and weight decay (decoupled).
 #: "sgd" is the paper's recipe (momentum 0.9, weight decay 5e-4, learning rate 0.1 at batch 128).
-OPTIMIZERS = {"adamw": dict(learning_rate=1e-2, weight_decay=1e-4),
-              "sgd": dict(learning_rate=0.1, weight_decay=5e-4)}
+OPTIMIZERS = {"adamw": dict(learning_rate=1e-2, weight_decay=1e-4), "sgd": dict(learning_rate=0.1, weight_decay=5e-4)}
 MOMENTUM = 0.9
 
 
@@ -53,8 +52,10 @@ class InterruptAfterEpoch(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.epoch:
-            raise TrainingInterrupted(f"training interrupted after epoch {self.epoch} (simulated); call train() "
-                                      "again with the same backup_dir to resume")
+            raise TrainingInterrupted(
+                f"training interrupted after epoch {self.epoch} (simulated); call train() "
+                "again with the same backup_dir to resume"
+            )
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -155,8 +156,12 @@ def make_optimizer(name="adamw", learning_rate=None, decay_steps=None, weight_de
     learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
     weight_decay = defaults["weight_decay"] if weight_decay is None else weight_decay
     for label, value in (("learning_rate", learning_rate), ("weight_decay", weight_decay)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 or (
-                label == "learning_rate" and value == 0):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Real)
+            or value < 0
+            or (label == "learning_rate" and value == 0)
+        ):
             raise ValueError(f"{label} must be a positive number; got {value!r}.")
     if decay_steps:
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
@@ -167,14 +172,22 @@ def make_optimizer(name="adamw", learning_rate=None, decay_steps=None, weight_de
 
 def compile_model(model, optimizer):
     """Compile for classification on logits: sparse categorical cross-entropy and accuracy."""
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     return model
 
 
 def _result(history, log, seconds, images):
-    return TrainingResult(history, log.epochs_run, seconds, log.train_seconds, images, log.step_seconds,
-                          max(log.steps_per_epoch, default=0))
+    return TrainingResult(
+        history,
+        log.epochs_run,
+        seconds,
+        log.train_seconds,
+        images,
+        log.step_seconds,
+        max(log.steps_per_epoch, default=0),
+    )
 
 
 def _check_common(epochs, optimizer, learning_rate, weight_decay, callbacks):
@@ -194,8 +207,21 @@ def _stream(progress):
     return sys.stdout if progress is True else (progress or None)
 
 
-def train(model, train_ds, val_ds=None, epochs=10, *, backup_dir=None, optimizer="adamw", learning_rate=None,
-          weight_decay=None, callbacks=(), progress=True, label="", strategy=None):
+def train(
+    model,
+    train_ds,
+    val_ds=None,
+    epochs=10,
+    *,
+    backup_dir=None,
+    optimizer="adamw",
+    learning_rate=None,
+    weight_decay=None,
+    callbacks=(),
+    progress=True,
+    label="",
+    strategy=None,
+):
     """Compile ``model`` and fit it on ``train_ds`` for ``epochs`` epochs; returns a ``TrainingResult``.
 
     AdamW is the default because it trains these small networks fastest when there are few steps: in 3-epoch
@@ -225,8 +251,9 @@ def train(model, train_ds, val_ds=None, epochs=10, *, backup_dir=None, optimizer
     # fit of the same model would skip epochs. Clear it; a backup in backup_dir sets it again.
     model._initial_epoch = None
     start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=0, shuffle=False,
-                        callbacks=[*backup, log, *callbacks])
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, verbose=0, shuffle=False, callbacks=[*backup, log, *callbacks]
+    )
     seconds = time.perf_counter() - start
     return _result({k: list(v) for k, v in history.history.items()}, log, seconds, images)
 
@@ -241,8 +268,19 @@ class _BackupOnly(keras.callbacks.BackupAndRestore):
         super().on_train_begin()
 
 
-def train_side_by_side(models, train_ds, val_ds=None, epochs=10, *, backup_dir=None, optimizer="adamw",
-                       learning_rate=None, weight_decay=None, callbacks=(), progress=True):
+def train_side_by_side(
+    models,
+    train_ds,
+    val_ds=None,
+    epochs=10,
+    *,
+    backup_dir=None,
+    optimizer="adamw",
+    learning_rate=None,
+    weight_decay=None,
+    callbacks=(),
+    progress=True,
+):
     """Train several models on the same data, taking turns epoch by epoch; returns ``{label: TrainingResult}``.
 
     ``models``: ``{label: keras.Model}``. Epoch 1 of every model, then epoch 2 of every model, and so on, so
@@ -259,8 +297,10 @@ def train_side_by_side(models, train_ds, val_ds=None, epochs=10, *, backup_dir=N
     decay_steps, stream = _decay_steps(train_ds, epochs), _stream(progress)
     folders = {label: re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label)) for label in models}
     if backup_dir is not None and len(set(folders.values())) < len(folders):
-        raise ValueError(f"the labels {list(models)} must differ in their letters, digits, '_', '.' or '-' "
-                         "(each names a backup folder).")
+        raise ValueError(
+            f"the labels {list(models)} must differ in their letters, digits, '_', '.' or '-' "
+            "(each names a backup folder)."
+        )
     logs, histories, seconds, backups, done = {}, {}, {}, {}, {}
     for label, model in models.items():
         compile_model(model, make_optimizer(optimizer, learning_rate, decay_steps, weight_decay))
@@ -279,8 +319,15 @@ def train_side_by_side(models, train_ds, val_ds=None, epochs=10, *, backup_dir=N
                 continue
             model._initial_epoch = None
             start = time.perf_counter()
-            history = model.fit(train_ds, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1, verbose=0,
-                                shuffle=False, callbacks=[*backups[label], logs[label], *callbacks])
+            history = model.fit(
+                train_ds,
+                validation_data=val_ds,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                verbose=0,
+                shuffle=False,
+                callbacks=[*backups[label], logs[label], *callbacks],
+            )
             seconds[label] += time.perf_counter() - start
             for key, values in history.history.items():
                 histories[label].setdefault(key, []).extend(values)
@@ -311,8 +358,16 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
             for key, style, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
                 if key in history:
                     values = history[key]
-                    ax.plot(range(1, len(values) + 1), values, style, color=color, lw=1.6, marker="o",
-                            markersize=3.5, label=f"{label} ({suffix})")
+                    ax.plot(
+                        range(1, len(values) + 1),
+                        values,
+                        style,
+                        color=color,
+                        lw=1.6,
+                        marker="o",
+                        markersize=3.5,
+                        label=f"{label} ({suffix})",
+                    )
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric + (" (log scale)" if metric.endswith("loss") else ""))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -329,6 +384,17 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
     return fig
 
 
-__all__ = ["OPTIMIZERS", "MOMENTUM", "TrainingInterrupted", "InterruptAfterEpoch", "EpochLog",
-           "TrainingResult", "count_images", "make_optimizer", "compile_model", "train", "train_side_by_side",
-           "plot_histories"]
+__all__ = [
+    "OPTIMIZERS",
+    "MOMENTUM",
+    "TrainingInterrupted",
+    "InterruptAfterEpoch",
+    "EpochLog",
+    "TrainingResult",
+    "count_images",
+    "make_optimizer",
+    "compile_model",
+    "train",
+    "train_side_by_side",
+    "plot_histories",
+]

@@ -28,6 +28,7 @@ _STYLE = "font-family: sans-serif; font-size: 13px; line-height: 1.5;"
 
 # --- the cardinality explorer (chapter 4: Table 2) ---------------------------------------------
 
+
 def cardinality_readout(c, d, in_channels=256, out_channels=256):
     """The numbers the cardinality explorer shows for C paths of width d (paper Table 2's columns).
 
@@ -41,16 +42,27 @@ def cardinality_readout(c, d, in_channels=256, out_channels=256):
     cout = positive_int("out_channels", out_channels)
     params = complexity.block_params(cin, cout, c, d)
     reference = complexity.block_params(cin, cout, RESNET_C, RESNET_D)
-    return dict(cardinality=c, bottleneck_width=d, group_width=c * d, in_channels=cin, out_channels=cout,
-                params=params, macs=complexity.block_macs(cin, cout, c, d, CONV2_SIZE),
-                reference_params=reference, reference_macs=complexity.block_macs(cin, cout, RESNET_C, RESNET_D,
-                                                                                 CONV2_SIZE),
-                params_ratio=params / reference, equal_cost_width=complexity.width_for_cardinality(c, cin, cout))
+    return dict(
+        cardinality=c,
+        bottleneck_width=d,
+        group_width=c * d,
+        in_channels=cin,
+        out_channels=cout,
+        params=params,
+        macs=complexity.block_macs(cin, cout, c, d, CONV2_SIZE),
+        reference_params=reference,
+        reference_macs=complexity.block_macs(cin, cout, RESNET_C, RESNET_D, CONV2_SIZE),
+        params_ratio=params / reference,
+        equal_cost_width=complexity.width_for_cardinality(c, cin, cout),
+    )
 
 
 def _table(rows):
-    cells = "".join(f"<tr><td style='padding:0 14px 0 0'>{html.escape(k)}</td>"
-                    f"<td style='text-align:right; font-weight:bold'>{html.escape(v)}</td></tr>" for k, v in rows)
+    cells = "".join(
+        f"<tr><td style='padding:0 14px 0 0'>{html.escape(k)}</td>"
+        f"<td style='text-align:right; font-weight:bold'>{html.escape(v)}</td></tr>"
+        for k, v in rows
+    )
     return f"<table style='border-collapse:collapse'>{cells}</table>"
 
 
@@ -71,9 +83,11 @@ def cardinality_readout_html(c, d, in_channels=256, out_channels=256):
         (f"multiply-adds at {CONV2_SIZE}×{CONV2_SIZE}", f"{r['macs'] / 1e6:,.1f} M"),
         (f"ratio to the C = 1 block ({r['reference_params']:,} weights)", f"{r['params_ratio']:.3f}×"),
     ]
-    head = (f"<b>One block, {r['in_channels']}-d in, {r['out_channels']}-d out</b> "
-            f"<span style='color:#66727f'>(equal-cost width for C = {r['cardinality']}: "
-            f"d = {r['equal_cost_width']})</span>")
+    head = (
+        f"<b>One block, {r['in_channels']}-d in, {r['out_channels']}-d out</b> "
+        f"<span style='color:#66727f'>(equal-cost width for C = {r['cardinality']}: "
+        f"d = {r['equal_cost_width']})</span>"
+    )
     return f"<div style='{_STYLE}'>{head}{_table(rows)}</div>"
 
 
@@ -144,11 +158,9 @@ def cardinality_explorer(in_channels=256, out_channels=256):
     cout = positive_int("out_channels", out_channels)
     c0 = 32
     d0 = complexity.width_for_cardinality(c0, cin, cout)
-    c_slider = w.SelectionSlider(options=CARDINALITIES, value=c0, description="C (paths)",
-                                 continuous_update=False)
+    c_slider = w.SelectionSlider(options=CARDINALITIES, value=c0, description="C (paths)", continuous_update=False)
     keep = w.Checkbox(value=True, description="keep the cost", indent=False)
-    d_slider = w.IntSlider(value=d0, min=1, max=128, description="d (width)", disabled=True,
-                           continuous_update=False)
+    d_slider = w.IntSlider(value=d0, min=1, max=128, description="d (width)", disabled=True, continuous_update=False)
     readout = w.HTML(value=cardinality_readout_html(c0, d0, cin, cout))
     chart = w.Output()
 
@@ -167,7 +179,8 @@ def cardinality_explorer(in_channels=256, out_channels=256):
     update()
     return _explorer_class()(
         [w.HBox([c_slider, keep, d_slider]), readout, chart],
-        lambda: f"cardinality explorer: C={c_slider.value}, d={d_slider.value}, keep the cost={keep.value}")
+        lambda: f"cardinality explorer: C={c_slider.value}, d={d_slider.value}, keep the cost={keep.value}",
+    )
 
 
 def cardinality_explorer_static(in_channels=256, out_channels=256, max_cardinality=64):
@@ -178,6 +191,7 @@ def cardinality_explorer_static(in_channels=256, out_channels=256, max_cardinali
 
 
 # --- the network explorer (chapter 5: Table 1) -------------------------------------------------
+
 
 def network_readout(depth, c, d):
     """The numbers the network explorer shows for ResNeXt-{depth} (C × d), 1000 classes, 224x224.
@@ -190,15 +204,29 @@ def network_readout(depth, c, d):
     arch = complexity.imagenet_architecture(depth, c, d)
     resnet = complexity.imagenet_architecture(depth, RESNET_C, RESNET_D)
     params, macs = complexity.model_params(depth, c, d), complexity.model_macs(depth, c, d)
-    resnet_params, resnet_macs = complexity.model_params(depth, RESNET_C, RESNET_D), complexity.model_macs(
-        depth, RESNET_C, RESNET_D)
+    resnet_params, resnet_macs = (
+        complexity.model_params(depth, RESNET_C, RESNET_D),
+        complexity.model_macs(depth, RESNET_C, RESNET_D),
+    )
     stages = [dict(stage=row["stage"], params=row["params"], macs=row["macs"]) for row in complexity.stage_table(arch)]
-    resnet_stages = [dict(stage=row["stage"], params=row["params"], macs=row["macs"])
-                     for row in complexity.stage_table(resnet)]
+    resnet_stages = [
+        dict(stage=row["stage"], params=row["params"], macs=row["macs"]) for row in complexity.stage_table(resnet)
+    ]
     name = f"ResNet-{depth}" if (c, d) == (RESNET_C, RESNET_D) else f"ResNeXt-{depth} ({c}×{d}d)"
-    return dict(depth=depth, cardinality=c, bottleneck_width=d, name=name, params=params, macs=macs,
-                resnet_params=resnet_params, resnet_macs=resnet_macs, params_ratio=params / resnet_params,
-                macs_ratio=macs / resnet_macs, stages=stages, resnet_stages=resnet_stages)
+    return dict(
+        depth=depth,
+        cardinality=c,
+        bottleneck_width=d,
+        name=name,
+        params=params,
+        macs=macs,
+        resnet_params=resnet_params,
+        resnet_macs=resnet_macs,
+        params_ratio=params / resnet_params,
+        macs_ratio=macs / resnet_macs,
+        stages=stages,
+        resnet_stages=resnet_stages,
+    )
 
 
 def network_readout_html(depth, c, d):
@@ -225,10 +253,22 @@ def _network_chart(r):
     xs = range(len(names))
     for k, (key, unit, scale) in enumerate((("params", "M", 1e6), ("macs", "G", 1e9))):
         ax = fig.add_subplot(1, 2, k + 1)
-        ax.bar([x - 0.2 for x in xs], [s[key] / scale for s in r["resnet_stages"]], width=0.4, color="#d5dbe2",
-               edgecolor="#8a949e", label=f"ResNet-{r['depth']}")
-        ax.bar([x + 0.2 for x in xs], [s[key] / scale for s in r["stages"]], width=0.4, color="#c9d9ec",
-               edgecolor="#3c6e9f", label=r["name"])
+        ax.bar(
+            [x - 0.2 for x in xs],
+            [s[key] / scale for s in r["resnet_stages"]],
+            width=0.4,
+            color="#d5dbe2",
+            edgecolor="#8a949e",
+            label=f"ResNet-{r['depth']}",
+        )
+        ax.bar(
+            [x + 0.2 for x in xs],
+            [s[key] / scale for s in r["stages"]],
+            width=0.4,
+            color="#c9d9ec",
+            edgecolor="#3c6e9f",
+            label=r["name"],
+        )
         ax.set_xticks(list(xs), names)
         ax.set_ylabel(f"{'parameters' if key == 'params' else 'multiply-adds'} ({unit})", fontsize=9)
         ax.tick_params(labelsize=8.5)
@@ -268,7 +308,8 @@ def network_explorer():
     update()
     return _explorer_class()(
         [w.HBox([depth, c_slider, d_slider]), readout, chart],
-        lambda: f"network explorer: depth={depth.value}, C={c_slider.value}, d={d_slider.value}")
+        lambda: f"network explorer: depth={depth.value}, C={c_slider.value}, d={d_slider.value}",
+    )
 
 
 def network_explorer_static(depth=50, cardinalities=CARDINALITIES, widths=(1, 2, 4, 8, 16, 32, 64, 128)):
@@ -285,35 +326,57 @@ def network_explorer_static(depth=50, cardinalities=CARDINALITIES, widths=(1, 2,
     ds = [positive_int("bottleneck_width", d) for d in widths]
     params = [[complexity.model_params(depth, c, d) / 1e6 for c in cs] for d in ds]
     macs = [[complexity.model_macs(depth, c, d) / 1e9 for c in cs] for d in ds]
-    ref = (complexity.model_params(depth, RESNET_C, RESNET_D) / 1e6,
-           complexity.model_macs(depth, RESNET_C, RESNET_D) / 1e9)
+    ref = (
+        complexity.model_params(depth, RESNET_C, RESNET_D) / 1e6,
+        complexity.model_macs(depth, RESNET_C, RESNET_D) / 1e9,
+    )
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
-    for ax, grid, unit, reference, title in zip(axes, (params, macs), ("M", "G"), ref,
-                                                ("trainable parameters (M)", "multiply-adds (G)")):
-        image = ax.imshow([[v / reference for v in row] for row in grid], cmap="RdBu_r", vmin=0, vmax=2,
-                          origin="lower", aspect="auto")
+    for ax, grid, unit, reference, title in zip(
+        axes, (params, macs), ("M", "G"), ref, ("trainable parameters (M)", "multiply-adds (G)")
+    ):
+        image = ax.imshow(
+            [[v / reference for v in row] for row in grid], cmap="RdBu_r", vmin=0, vmax=2, origin="lower", aspect="auto"
+        )
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
                 near = abs(v / reference - 1) <= 0.1
                 text = f"{v:.1f}" if unit == "M" else f"{v:.2f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
-                        color="white" if abs(v / reference - 1) > 0.7 else "#1f2d3d",
-                        fontweight="bold" if near else "normal")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if abs(v / reference - 1) > 0.7 else "#1f2d3d",
+                    fontweight="bold" if near else "normal",
+                )
                 if near:
-                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#b8433f",
-                                               linewidth=1.6))
+                    ax.add_patch(
+                        plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#b8433f", linewidth=1.6)
+                    )
         ax.set_xticks(range(len(cs)), [str(c) for c in cs])
         ax.set_yticks(range(len(ds)), [str(d) for d in ds])
         ax.set_xlabel("cardinality C")
         ax.set_ylabel("bottleneck width d (at conv2)")
-        ax.set_title(f"ResNeXt-{depth}: {title}\nResNet-{depth} (1×64d): {reference:.2f} {unit}; "
-                     f"outlined: within 10 %", fontsize=10, loc="left")
+        ax.set_title(
+            f"ResNeXt-{depth}: {title}\nResNet-{depth} (1×64d): {reference:.2f} {unit}; outlined: within 10 %",
+            fontsize=10,
+            loc="left",
+        )
     fig.colorbar(image, ax=axes, shrink=0.8, label=f"ratio to ResNet-{depth}")
     return fig
 
 
 __all__ = [
-    "CARDINALITIES", "DEPTHS", "cardinality_readout", "cardinality_readout_html", "cardinality_explorer",
-    "cardinality_explorer_static", "network_readout", "network_readout_html", "network_explorer",
+    "CARDINALITIES",
+    "DEPTHS",
+    "cardinality_readout",
+    "cardinality_readout_html",
+    "cardinality_explorer",
+    "cardinality_explorer_static",
+    "network_readout",
+    "network_readout_html",
+    "network_explorer",
     "network_explorer_static",
 ]

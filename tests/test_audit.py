@@ -45,9 +45,12 @@ def test_a_claim_that_is_not_the_model_departs_where_it_differs():
     result = audit.compare(models.resnet50())  # claimed: ResNeXt-50 (32x4d)
     assert not result.matches
     stages = [s.name for s in result.architecture.stages]
-    assert _departures(result) == {*((s, "3x3: groups C, group width d") for s in stages),
-                                   *((s, "trainable parameters") for s in stages),
-                                   ("model", "trainable parameters"), ("model", "multiply-adds")}
+    assert _departures(result) == {
+        *((s, "3x3: groups C, group width d") for s in stages),
+        *((s, "trainable parameters") for s in stages),
+        ("model", "trainable parameters"),
+        ("model", "multiply-adds"),
+    }
     found = {c.where: c.found for c in result.departures if c.what.startswith("3x3")}
     assert found["conv2"] == "C=1, d=64"
 
@@ -56,7 +59,8 @@ def test_layer_names_play_no_part():
     model = _small()
     names = (f"x{i}" for i in itertools.count())
     renamed = keras.models.clone_model(
-        model, clone_function=lambda layer: layer.__class__.from_config({**layer.get_config(), "name": next(names)}))
+        model, clone_function=lambda layer: layer.__class__.from_config({**layer.get_config(), "name": next(names)})
+    )
     assert not any(layer.name.startswith("conv") for layer in renamed.layers)
     assert audit.compare(renamed, architecture=SMALL).matches
 
@@ -86,13 +90,16 @@ def test_a_subclassed_layer_with_weights_is_reported_unreadable():
     assert ("model", "readable graph") in _departures(result)
 
 
-@pytest.mark.parametrize("name, block, expected", [
-    ("late_bound_slices", pitfalls.late_bound_slices, {"channel slices"}),
-    ("groups_as_width", pitfalls.groups_as_width, {"3x3: groups C, group width d", "trainable parameters"}),
-    ("full_width_copies", pitfalls.full_width_copies, {"3x3: groups C, group width d", "trainable parameters"}),
-    ("concatenated_shortcut", pitfalls.concatenated_shortcut, {"branches merged by", "output (channels x size)"}),
-    ("split_input", pitfalls.split_input, {"paths read", "trainable parameters"}),
-])
+@pytest.mark.parametrize(
+    "name, block, expected",
+    [
+        ("late_bound_slices", pitfalls.late_bound_slices, {"channel slices"}),
+        ("groups_as_width", pitfalls.groups_as_width, {"3x3: groups C, group width d", "trainable parameters"}),
+        ("full_width_copies", pitfalls.full_width_copies, {"3x3: groups C, group width d", "trainable parameters"}),
+        ("concatenated_shortcut", pitfalls.concatenated_shortcut, {"branches merged by", "output (channels x size)"}),
+        ("split_input", pitfalls.split_input, {"paths read", "trainable parameters"}),
+    ],
+)
 def test_each_pitfall_is_caught(name, block, expected):
     result = audit.compare(_small(block), architecture=SMALL)
     assert not result.matches
@@ -156,8 +163,10 @@ def test_plot_departures_draws_one_row_per_audit():
     import matplotlib
 
     matplotlib.use("Agg")
-    results = {"library": audit.compare(_small(), architecture=SMALL),
-               "concatenated": audit.compare(_small(pitfalls.concatenated_shortcut), architecture=SMALL)}
+    results = {
+        "library": audit.compare(_small(), architecture=SMALL),
+        "concatenated": audit.compare(_small(pitfalls.concatenated_shortcut), architecture=SMALL),
+    }
     fig = audit.plot_departures(results)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(results)
@@ -169,7 +178,6 @@ def test_plot_departures_draws_one_row_per_audit():
 def test_a_model_built_elsewhere_keras_applications_resnet50():
     """Keras' ResNet50 (v1, as in Caffe): stride in the first 1x1, conv biases; otherwise the paper's ResNet-50."""
     result = audit.compare(keras.applications.ResNet50(weights=None), 50, 1, 64)
-    assert {c.what for c in result.departures} == {"stride at", "trainable parameters", "multiply-adds",
-                                                    "conv biases"}
+    assert {c.what for c in result.departures} == {"stride at", "trainable parameters", "multiply-adds", "conv biases"}
     assert {c.where for c in result.departures if c.what == "stride at"} == {"conv3", "conv4", "conv5"}
     assert next(c for c in result.departures if c.what == "stride at").found == "block 1: 1x1 before + shortcut"

@@ -278,15 +278,24 @@ def test_plot_results_of_hand_made_results_marks_skipped_pairs():
 
 def test_conv_sweep_takes_keras_depthwise_conv_at_groups_equal_channels():
     results = benchmark.conv_sweep(
-        [(16, 1), (16, 16), (16, 16, benchmark.DEPTHWISE)], "inference",
-        image_size=4, batch_size=2, rounds=1, steps=1, warmup=0, log=False,
+        [(16, 1), (16, 16), (16, 16, benchmark.DEPTHWISE)],
+        "inference",
+        image_size=4,
+        batch_size=2,
+        rounds=1,
+        steps=1,
+        warmup=0,
+        log=False,
     )
     assert results.variants == ["C=1, 16 ch", "C=16, 16 ch", "C=16, 16 ch, depthwise"]
     assert results.macs["C=16, 16 ch"] == results.macs["C=16, 16 ch, depthwise"] == 16 * 9 * 16
     assert "DepthwiseConv2D" in results.labels["C=16, 16 ch, depthwise"]
     specs = results.config["specs"]
     assert [(s["channels"], s["groups"], s["implementation"]) for s in specs] == [
-        (16, 1, "dense"), (16, 16, "native"), (16, 16, "depthwise")]
+        (16, 1, "dense"),
+        (16, 16, "native"),
+        (16, 16, "depthwise"),
+    ]
     assert "'depthwise'" in benchmark.describe(results)
     fig = benchmark.plot_sweep(results, title="sweep")
     ax = fig.axes[0]
@@ -299,8 +308,14 @@ def test_conv_sweep_takes_keras_depthwise_conv_at_groups_equal_channels():
 
 def test_block_sweep_times_whole_blocks_and_the_depthwise_twin():
     results = benchmark.block_sweep(
-        [(1, 8), (8, 1), (8, 1, "depthwise")], channels=16, image_size=4, batch_size=2,
-        rounds=1, steps=1, warmup=0, log=False,
+        [(1, 8), (8, 1), (8, 1, "depthwise")],
+        channels=16,
+        image_size=4,
+        batch_size=2,
+        rounds=1,
+        steps=1,
+        warmup=0,
+        log=False,
     )
     assert results.variants == ["1x8d", "8x1d", "8x1d, depthwise"] and results.reference == "1x8d"
     assert results.modes() == ["inference", "train"]

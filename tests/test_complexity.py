@@ -118,7 +118,6 @@ def test_resnext29_16x64d_is_68_1_million():
     assert round(complexity.resnext29_params(16, 64) / 1e6, 1) == 68.2
 
 
-
 # --- Table 1 ------------------------------------------------------------------------------------
 
 

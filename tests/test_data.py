@@ -68,9 +68,20 @@ def test_digits_split_is_deterministic_and_stratified(digits):
         assert np.all(np.abs(np.bincount(y, minlength=10) - fraction * totals) <= 1.5)
 
 
-@pytest.mark.parametrize("kwargs", [dict(image_size=0), dict(image_size=2.5), dict(channels=2), dict(seed=-1),
-                                    dict(seed=True), dict(validation=0), dict(test=1.0), dict(validation=0.5, test=0.5),
-                                    dict(validation="0.1")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(image_size=0),
+        dict(image_size=2.5),
+        dict(channels=2),
+        dict(seed=-1),
+        dict(seed=True),
+        dict(validation=0),
+        dict(test=1.0),
+        dict(validation=0.5, test=0.5),
+        dict(validation="0.1"),
+    ],
+)
 def test_digits_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         data.load_digits(**kwargs)
@@ -168,8 +179,9 @@ def test_augment_is_stateless(digits):
     assert np.all(columns <= 4 + 6) and len(set(columns)) > 1  # 10 % of 32 px shift, 10 % zoom; mirror: 27
 
 
-@pytest.mark.parametrize("kwargs", [dict(batch_size=0), dict(seed=-1), dict(zoom=1.5), dict(translation=-0.1),
-                                    dict(zoom=True)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(batch_size=0), dict(seed=-1), dict(zoom=1.5), dict(translation=-0.1), dict(zoom=True)]
+)
 def test_make_datasets_bad_arguments(digits, kwargs):
     with pytest.raises(ValueError):
         data.make_datasets(digits, **kwargs)

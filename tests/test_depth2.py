@@ -20,8 +20,9 @@ def test_aggregated_depth2_equals_its_wide_twin(in_channels, filters):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             n = layer.gamma.shape[0]
-            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(0, 0.2, n), rng.normal(0, 0.2, n),
-                               rng.uniform(0.5, 1.5, n)])
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, n), rng.normal(0, 0.2, n), rng.normal(0, 0.2, n), rng.uniform(0.5, 1.5, n)]
+            )
     wide = equivalence.depth2_to_wide(model)
     x = rng.normal(size=(2, 6, 6, in_channels)).astype("float32")
     diff = np.max(np.abs(np.asarray(model(x, training=False)) - np.asarray(wide(x, training=False))))

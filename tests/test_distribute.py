@@ -74,8 +74,9 @@ print(json.dumps(out))
 @pytest.fixture(scope="module")
 def two_replicas():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "CUDA_VISIBLE_DEVICES": "-1"}
-    run = subprocess.run([sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True, cwd=ROOT, env=env,
-                         timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", TWO_REPLICAS], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -131,8 +132,15 @@ def test_logical_cpus_after_initialisation():
 
 def test_strategy_for_checks_its_arguments(monkeypatch):
     assert distribute.strategy_for("default").num_replicas_in_sync == 1
-    bad = [dict(kind="horovod"), dict(kind="tpu", devices=["/cpu:0"]), dict(devices="/cpu:0"), dict(devices=[]),
-           dict(devices=[0]), dict(kind="mirrored", tpu="grpc://10.0.0.2:8470"), dict(kind="tpu", tpu=1)]
+    bad = [
+        dict(kind="horovod"),
+        dict(kind="tpu", devices=["/cpu:0"]),
+        dict(devices="/cpu:0"),
+        dict(devices=[]),
+        dict(devices=[0]),
+        dict(kind="mirrored", tpu="grpc://10.0.0.2:8470"),
+        dict(kind="tpu", tpu=1),
+    ]
     for kwargs in bad:
         with pytest.raises(ValueError):
             distribute.strategy_for(**kwargs)
@@ -140,9 +148,12 @@ def test_strategy_for_checks_its_arguments(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         distribute.strategy_for("multi-worker")
-    for config in ("not json", json.dumps({"cluster": {"worker": ["a:1"]}}),
-                   json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}),
-                   json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}})):
+    for config in (
+        "not json",
+        json.dumps({"cluster": {"worker": ["a:1"]}}),
+        json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 1}}),
+        json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}),
+    ):
         monkeypatch.setenv("TF_CONFIG", config)
         with pytest.raises(ValueError, match="TF_CONFIG"):
             distribute.strategy_for("multi-worker")
@@ -150,8 +161,10 @@ def test_strategy_for_checks_its_arguments(monkeypatch):
 
 def test_tf_config():
     config = json.loads(distribute.tf_config(["10.0.0.1:12345", "10.0.0.2:12345"], 1))
-    assert config == {"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]},
-                      "task": {"type": "worker", "index": 1}}
+    assert config == {
+        "cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]},
+        "task": {"type": "worker", "index": 1},
+    }
     for workers, index in ((["a:1"], 1), (["a:1"], -1), ([], 0), ("a:1", 0), (["a"], 0), ([":1"], 0), (["a:x"], 0)):
         with pytest.raises(ValueError):
             distribute.tf_config(workers, index)
@@ -185,8 +198,9 @@ def test_synchronized_batchnorm_copies_the_model_and_its_weights():
     x = np.random.default_rng(0).random((4, 8, 8, 3), dtype="float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), copy.predict(x, verbose=0), atol=1e-6)
     # one device: the synchronised statistics are the batch's own
-    assert distribute.batch_loss(copy, x, np.arange(4)) == pytest.approx(distribute.batch_loss(model, x, np.arange(4)),
-                                                                         rel=1e-5)
+    assert distribute.batch_loss(copy, x, np.arange(4)) == pytest.approx(
+        distribute.batch_loss(model, x, np.arange(4)), rel=1e-5
+    )
     start = distribute.starting_from(lambda: tiny(seed=1), model.get_weights())()
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), start.get_weights()))
 
@@ -216,8 +230,9 @@ def test_plot_comparison():
     def result(losses):
         return training.TrainingResult({"loss": losses}, [1, 2], 1.0, [0.5, 0.5], 128)
 
-    comparison = distribute.Comparison(result([2.0, 1.0]), result([2.1, 1.05]), [2.2, 1.8, 1.2, 0.8],
-                                       [2.2, 1.9, 1.3, 0.8], None, 2)
+    comparison = distribute.Comparison(
+        result([2.0, 1.0]), result([2.1, 1.05]), [2.2, 1.8, 1.2, 0.8], [2.2, 1.9, 1.3, 0.8], None, 2
+    )
     assert comparison.final_loss_difference() == pytest.approx(0.05)
     fig = distribute.plot_comparison(comparison, tolerance=distribute.LOSS_TOLERANCE)
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2

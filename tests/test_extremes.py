@@ -201,9 +201,9 @@ def test_fixed_width_costs_stacks_the_layers_of_the_sweep():
     heights = [round(b.get_height()) for b in bars]
     n = len(rows)
     assert heights[:n] == [r["params"]["conv1"] for r in rows]
-    assert heights[n:2 * n] == [r["params"]["conv3"] for r in rows]
-    assert heights[2 * n:] == [r["params"]["conv2"] for r in rows]
-    tops = [round(b.get_y() + b.get_height()) for b in bars[2 * n:]]
+    assert heights[n : 2 * n] == [r["params"]["conv3"] for r in rows]
+    assert heights[2 * n :] == [r["params"]["conv2"] for r in rows]
+    tops = [round(b.get_y() + b.get_height()) for b in bars[2 * n :]]
     assert tops == [r["total_params"] for r in rows]
     labels = [t.get_text() for t in ax.texts]
     assert labels[0] == "dense\n1×128d\n3x3: 69%" and labels[-1] == "depthwise\n128×1d\n3x3: 2%"

@@ -12,8 +12,12 @@ def _pair(channels=6):
     rng = np.random.default_rng(0)
     ours = layers.BatchNormalization(epsilon=1e-5, momentum=0.9)
     stock = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9)
-    stats = [rng.uniform(0.5, 1.5, channels), rng.normal(0, 0.3, channels), rng.normal(0, 0.3, channels),
-             rng.uniform(0.5, 1.5, channels)]
+    stats = [
+        rng.uniform(0.5, 1.5, channels),
+        rng.normal(0, 0.3, channels),
+        rng.normal(0, 0.3, channels),
+        rng.uniform(0.5, 1.5, channels),
+    ]
     for layer in (ours, stock):
         layer.build((None, 5, 5, channels))
         layer.set_weights([s.astype("float32") for s in stats])

@@ -48,8 +48,12 @@ def count(fig, fragment):
 def text_extents(fig):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    return [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
-            if t.get_text().strip() and t.get_visible()]
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for ax in fig.axes
+        for t in ax.texts
+        if t.get_text().strip() and t.get_visible()
+    ]
 
 
 def assert_no_overlapping_text(fig):
@@ -69,8 +73,9 @@ def assert_labels_inside_boxes(fig):
     boxes = [p.get_window_extent(renderer) for ax in fig.axes for p in ax.patches if isinstance(p, FancyBboxPatch)]
     for text, extent in text_extents(fig):
         if "1x1," in text or "3x3," in text:
-            assert any(b.x0 <= extent.x0 and extent.x1 <= b.x1 and b.y0 <= extent.y0 and extent.y1 <= b.y1
-                       for b in boxes), f"label {text!r} sticks out of its box"
+            assert any(
+                b.x0 <= extent.x0 and extent.x1 <= b.x1 and b.y0 <= extent.y0 and extent.y1 <= b.y1 for b in boxes
+            ), f"label {text!r} sticks out of its box"
 
 
 # --- block_diagram -----------------------------------------------------------------------------
@@ -270,15 +275,25 @@ def test_a_model_reads_as_its_architecture(resnext50):
     assert repr(from_model) == repr(from_arch)
     assert from_model.total_params == 25_028_904
     assert sorted(texts(plots.network_diagram(resnext50))) == sorted(
-        texts(plots.network_diagram(complexity.imagenet_architecture(50, 32, 4))))
+        texts(plots.network_diagram(complexity.imagenet_architecture(50, 32, 4)))
+    )
 
 
 def test_compare_networks_puts_resnet_next_to_resnext():
-    fig = plots.compare_networks(complexity.imagenet_architecture(50, 1, 64),
-                                 complexity.imagenet_architecture(50, 32, 4))
+    fig = plots.compare_networks(
+        complexity.imagenet_architecture(50, 1, 64), complexity.imagenet_architecture(50, 32, 4)
+    )
     found = texts(fig)
-    assert {"ResNet-50 (1×64d)", "ResNeXt-50 (32×4d)", "25,557,032 params", "25,028,904 params",
-            "4.089 G multiply-adds", "4.230 G multiply-adds", "3x3, 64", "3x3, 128, C=32"} <= set(found)
+    assert {
+        "ResNet-50 (1×64d)",
+        "ResNeXt-50 (32×4d)",
+        "25,557,032 params",
+        "25,028,904 params",
+        "4.089 G multiply-adds",
+        "4.230 G multiply-adds",
+        "3x3, 64",
+        "3x3, 128, C=32",
+    } <= set(found)
     assert_no_overlapping_text(fig)
 
 
@@ -286,8 +301,19 @@ def test_stage_table_frame_text_and_html():
     table = plots.stage_table_frame(complexity.imagenet_architecture(50, 32, 4))
     text = repr(table).splitlines()
     assert text[0] == "ResNeXt-50 (32×4d), 224×224 input (Table 1, computed)"
-    assert text[1].split() == ["stage", "output", "size", "blocks", "out", "channels", "group", "width", "(C)",
-                               "params", "multiply-adds"]
+    assert text[1].split() == [
+        "stage",
+        "output",
+        "size",
+        "blocks",
+        "out",
+        "channels",
+        "group",
+        "width",
+        "(C)",
+        "params",
+        "multiply-adds",
+    ]
     assert text[3].split() == ["conv2", "56×56", "3", "256", "128", "(C=32)", "205,824", "0.634", "G"]
     assert text[-1].split() == ["total", "25,028,904", "4.230", "G"]
     assert len(text) == 2 + 6 + 1

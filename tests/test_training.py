@@ -18,17 +18,26 @@ EPOCHS = 3
 def small():
     """256 training and 64 validation digits at 16x16: a few batches an epoch."""
     s = data.load_digits(image_size=16)
-    return dataclasses.replace(s, x_train=s.x_train[:256], y_train=s.y_train[:256], x_val=s.x_val[:64],
-                               y_val=s.y_val[:64])
+    return dataclasses.replace(
+        s, x_train=s.x_train[:256], y_train=s.y_train[:256], x_val=s.x_val[:64], y_val=s.y_val[:64]
+    )
 
 
 def tiny_model(seed=0):
     """A small convolutional network with BatchNorm (whose moving statistics a backup must restore too): the
     training machinery does not depend on the network, and a network of few layers traces in a moment."""
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(8, 3, strides=2, use_bias=False),
-                             keras.layers.BatchNormalization(), keras.layers.ReLU(),
-                             keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)], name="tiny")
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, strides=2, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ],
+        name="tiny",
+    )
 
 
 class Recorder(keras.callbacks.Callback):
@@ -93,8 +102,14 @@ def test_interrupted_training_resumes_where_it_stopped(plain, straight, tmp_path
     backup = tmp_path / "backup"
     first = Recorder()
     with pytest.raises(training.TrainingInterrupted, match="after epoch 1"):
-        training.train(tiny_model(), *plain, EPOCHS, backup_dir=backup, progress=False,
-                       callbacks=[first, training.InterruptAfterEpoch(1)])
+        training.train(
+            tiny_model(),
+            *plain,
+            EPOCHS,
+            backup_dir=backup,
+            progress=False,
+            callbacks=[first, training.InterruptAfterEpoch(1)],
+        )
     assert first.epochs == [0] and os.listdir(backup)
 
     resumed = Recorder()  # a fresh model, as after a crash: everything comes from the backup
@@ -117,15 +132,26 @@ def test_side_by_side_takes_turns_and_resumes_each_model(plain, straight, tmp_pa
     """Two models side by side, interrupted after the first model's epoch 1, then resumed: the first runs
     epochs 2..3, the second 1..3, and both end with the weights of the uninterrupted run of train()."""
     with pytest.raises(training.TrainingInterrupted):
-        training.train_side_by_side({"a": tiny_model(), "b": tiny_model()}, *plain, EPOCHS, backup_dir=tmp_path,
-                                    progress=False, callbacks=[training.InterruptAfterEpoch(1)])
+        training.train_side_by_side(
+            {"a": tiny_model(), "b": tiny_model()},
+            *plain,
+            EPOCHS,
+            backup_dir=tmp_path,
+            progress=False,
+            callbacks=[training.InterruptAfterEpoch(1)],
+        )
     models_ = {"a": tiny_model(seed=1), "b": tiny_model()}  # "a" is restored from its backup; "b" had none
     out = io.StringIO()
     results = training.train_side_by_side(models_, *plain, EPOCHS, backup_dir=tmp_path, progress=out)
     assert results["a"].epochs == [2, 3] and results["b"].epochs == [1, 2, 3]
     assert len(results["b"].history["val_loss"]) == EPOCHS and len(results["a"].history["loss"]) == 2
     assert [line.split("  ")[:2] for line in out.getvalue().splitlines()] == [
-        ["b", "epoch 1/3"], ["a", "epoch 2/3"], ["b", "epoch 2/3"], ["a", "epoch 3/3"], ["b", "epoch 3/3"]]
+        ["b", "epoch 1/3"],
+        ["a", "epoch 2/3"],
+        ["b", "epoch 2/3"],
+        ["a", "epoch 3/3"],
+        ["b", "epoch 3/3"],
+    ]
     for model in models_.values():
         assert same(model.get_weights(), straight[1].at_end[2])
     assert os.listdir(tmp_path) == []  # backups deleted once every model has finished
@@ -139,8 +165,9 @@ def test_train_in_a_strategy_scope_silently_without_validation(small, capsys):
     import tensorflow as tf
 
     train_ds, _, _ = data.make_datasets(small, batch_size=128)
-    result = training.train(tiny_model, train_ds, epochs=1, progress=False,
-                            strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
+    result = training.train(
+        tiny_model, train_ds, epochs=1, progress=False, strategy=tf.distribute.OneDeviceStrategy("/cpu:0")
+    )
     assert result.epochs == [1] and set(result.history) == {"loss", "accuracy"}
     assert capsys.readouterr().out == ""
 
@@ -163,10 +190,10 @@ def test_bad_arguments(plain):
 def test_plot_histories():
     import matplotlib.pyplot as plt
 
-    histories = {"1x20d": {"loss": [2.0, 1.0], "val_loss": [2.1, 1.2], "accuracy": [0.3, 0.6],
-                           "val_accuracy": [0.2, 0.5]},
-                 "4x8d": training.TrainingResult({"loss": [1.9, 0.9], "accuracy": [0.4, 0.7]}, [1, 2], 1.0,
-                                                 [0.4, 0.4], 100)}
+    histories = {
+        "1x20d": {"loss": [2.0, 1.0], "val_loss": [2.1, 1.2], "accuracy": [0.3, 0.6], "val_accuracy": [0.2, 0.5]},
+        "4x8d": training.TrainingResult({"loss": [1.9, 0.9], "accuracy": [0.4, 0.7]}, [1, 2], 1.0, [0.4, 0.4], 100),
+    }
     fig = training.plot_histories(histories)
     loss, accuracy = fig.axes
     assert len(loss.lines) == 3 and len(accuracy.lines) == 3

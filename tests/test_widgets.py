@@ -26,8 +26,10 @@ SHARED_WIDGETS = {"SelectionSlider", "IntSlider", "Dropdown", "Checkbox", "Outpu
 
 def front_end_models(box):
     """The widget models a front end must know: every widget's class or the library base it extends."""
-    return {next((c.__name__ for c in type(w).__mro__ if c.__name__ in SHARED_WIDGETS), type(w).__name__)
-            for w in all_widgets(box)}
+    return {
+        next((c.__name__ for c in type(w).__mro__ if c.__name__ in SHARED_WIDGETS), type(w).__name__)
+        for w in all_widgets(box)
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -162,7 +164,9 @@ def test_static_figures_cover_the_whole_range():
 
 
 def test_importing_widgets_imports_no_ipywidgets_and_no_tensorflow():
-    code = ("import sys, resnext_edu.widgets; "
-            "print(sorted(m for m in ('ipywidgets', 'keras', 'tensorflow') if m in sys.modules))")
+    code = (
+        "import sys, resnext_edu.widgets; "
+        "print(sorted(m for m in ('ipywidgets', 'keras', 'tensorflow') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

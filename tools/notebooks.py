@@ -113,8 +113,12 @@ def quiet_streams(cell):
             out.text = "".join(ln for ln in out.text.splitlines(True) if not NOISE.match(ln))
             if not out.text:
                 continue
-        if merged and out.output_type == "stream" and merged[-1].output_type == "stream" \
-                and merged[-1].name == out.name:
+        if (
+            merged
+            and out.output_type == "stream"
+            and merged[-1].output_type == "stream"
+            and merged[-1].name == out.name
+        ):
             merged[-1].text += out.text
         else:
             merged.append(out)
@@ -139,8 +143,14 @@ def run(paths):
         start = time.time()
         print(f"running {path.relative_to(ROOT)} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=900, kernel_name="python3", store_widget_state=True,
-                                record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            timeout=900,
+            kernel_name="python3",
+            store_widget_state=True,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         client.execute()
         normalise(nb)
         nbformat.write(nb, path)
@@ -172,8 +182,10 @@ def main(argv):
     elif command == "check-normalised":
         found = [path for path in paths if normalised_text(path) != path.read_text()]
         for path in found:
-            print(f"{path.relative_to(ROOT)}: not normalised (volatile metadata or layout): "
-                  "run `python tools/notebooks.py normalise` (or `make format`)")
+            print(
+                f"{path.relative_to(ROOT)}: not normalised (volatile metadata or layout): "
+                "run `python tools/notebooks.py normalise` (or `make format`)"
+            )
         print(f"{len(paths) - len(found)} of {len(paths)} chapters normalised")
         return 1 if found else 0
     else:
