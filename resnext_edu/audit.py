@@ -25,7 +25,7 @@ import math
 import keras
 import numpy as np
 
-from resnext_edu import complexity, introspect
+from resnext_edu import complexity, introspect, style
 from resnext_edu._checks import positive_int
 
 # --- reading the graph ---------------------------------------------------------------------------
@@ -658,8 +658,6 @@ def plot_departures(results, title=None):
     """
     import matplotlib.pyplot as plt
 
-    from resnext_edu import plots
-
     if not results or not all(isinstance(r, Audit) for r in results.values()):
         raise ValueError("plot_departures needs a dict of label -> Audit (from audit.compare).")
     columns = list(
@@ -672,7 +670,7 @@ def plot_departures(results, title=None):
                 c for c in audit_result.checks if (f"{c.what} (model)" if c.where == "model" else c.what) == column
             ]
             failed = sum(not c.ok for c in checks)
-            color = "#f2f2f2" if not checks else ("#f4d3d1" if failed else "#dcebdc")
+            color = style.NONE_FILL if not checks else (style.FAIL_FILL if failed else style.PASS_FILL)
             ax.add_patch(plt.Rectangle((col, row), 0.94, 0.9, color=color, lw=0))
             if checks:
                 ax.text(
@@ -682,7 +680,7 @@ def plot_departures(results, title=None):
                     ha="center",
                     va="center",
                     fontsize=8.5,
-                    color=plots.RED if failed else plots.GREEN,
+                    color=style.RED if failed else style.GREEN,
                     weight="bold" if failed else None,
                 )
     ax.set_xlim(0, len(columns))

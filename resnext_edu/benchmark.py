@@ -52,6 +52,8 @@ import sys
 import textwrap
 import time
 
+from resnext_edu import style
+
 #: What each variant builds (``--variants``).
 VARIANTS = {
     "resnet": "the ResNet of equal cost (C=1)",
@@ -705,7 +707,7 @@ def plot_results(results, ax=None, title=None):
     modes = results.modes()
     ref = results.reference
     value = results.ratio if ref else results.median
-    colors = {"inference": "#3c5a80", "train": "#d98c3a"}
+    colors = style.MODE_COLORS
     width = 0.8 / max(1, len(modes))
     values = [r for v in results.variants for m in modes if (r := value(v, m))]
     base = 1.0 if ref else min(values + [1.0]) / 2
@@ -724,7 +726,7 @@ def plot_results(results, ax=None, title=None):
                     ha="center",
                     va="top" if ref else "bottom",
                     fontsize=8,
-                    color="#66727f",
+                    color=style.MUTED,
                 )
                 continue
             ax.bar(xpos, r - base, width * 0.92, bottom=base, color=colors[m], zorder=2)
@@ -744,7 +746,7 @@ def plot_results(results, ax=None, title=None):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}x" if ref else f"{y:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
     if ref:
-        ax.axhline(1.0, color="#1f2d3d", lw=1, ls="--", zorder=1)
+        ax.axhline(1.0, color=style.INK, lw=1, ls="--", zorder=1)
     ax.set_xticks(range(len(results.variants)), results.variants)
     ax.set_ylabel(f"images/s relative to {ref}" if ref else "images/s")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in modes]
@@ -783,8 +785,8 @@ def plot_sweep(results, ax=None, title=None):
     for s in specs:
         by_groups.setdefault(s["groups"], s["name"])
     predicted = [results.macs[ref] / results.macs[by_groups[g]] for g in groups]
-    ax.plot(groups, predicted, color="#8a949e", ls="--", lw=1.3, marker=".", label="if time followed multiply-adds")
-    colors = {"inference": "#3c5a80", "train": "#d98c3a"}
+    ax.plot(groups, predicted, color=style.GRAY, ls="--", lw=1.3, marker=".", label="if time followed multiply-adds")
+    colors = style.MODE_COLORS
     ops = [op for op in dict.fromkeys(s["implementation"] for s in specs) if op != "dense"]
     styles = dict(zip(ops, ("-", ":", "-.", (0, (5, 1)))))
     markers = dict(zip(ops, "osD^v"))
@@ -836,7 +838,7 @@ def plot_sweep(results, ax=None, title=None):
     ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}x"))
     ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.axhline(1.0, color="#1f2d3d", lw=0.8, zorder=1)
+    ax.axhline(1.0, color=style.INK, lw=0.8, zorder=1)
     ax.set_xlabel("groups C (log scale)")
     ax.set_ylabel(f"images/s relative to {ref}")
     ax.legend(loc="upper left", frameon=False, fontsize=8.5)

@@ -24,10 +24,30 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, PathPatch
 from matplotlib.path import Path
 from matplotlib.textpath import TextToPath
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from resnext_edu import complexity
 from resnext_edu._checks import positive_int
+from resnext_edu.style import (
+    BLUE,
+    CONV,
+    FONT,
+    GRAY,
+    GREEN,
+    GROUPED,
+    INK,
+    MERGE,
+    MUTED,
+    ORANGE,
+    RED,
+    RULE,
+    SHORTCUT,
+    SMALL,
+    TITLE,
+    log2_axis,
+    new_axes,
+    style_axes,
+)  # fmt: skip
 
 # --- the paper's data (the only numbers typed in) ---------------------------------------------
 
@@ -52,20 +72,7 @@ TABLE2_CHANNELS = 256
 
 FORM_NAMES = {"a": "aggregated transformations", "b": "early concatenation", "c": "grouped convolution"}
 
-# --- style -------------------------------------------------------------------------------------
-
-INK = "#1f2d3d"
-MUTED = "#66727f"
-RULE = "#c9d1da"
-CONV = ("#eef3fa", "#3c5a80")  # (fill, edge)
-GROUPED = ("#fdf0dc", "#b0702a")
-MERGE = ("#e9f4ea", "#4a7f4a")
-SHORTCUT = ("#f2f2f2", "#7a7a7a")
-BLUE, ORANGE, GREEN, GRAY, RED = "#3c6e9f", "#d9822b", "#4a8f4a", "#8a949e", "#b8433f"
-
-FONT = 9.0  # box labels, points at scale 1
-SMALL = 6.8  # BN / ReLU notes and captions
-TITLE = 10.5
+# --- style (resnext_edu.style) ----------------------------------------------------------------
 
 _T2P = TextToPath()
 
@@ -716,19 +723,6 @@ def forms_side_by_side(cardinality=4, bottleneck_width=4, filters=256, in_channe
 # --- Table 2 and the cardinality sweep ---------------------------------------------------------
 
 
-def _new_axes(ax, figsize):
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax.figure, ax
-
-
-def _style(ax):
-    ax.spines[["top"]].set_visible(False)
-    ax.tick_params(colors=INK, labelsize=9)
-    for side in ("left", "bottom", "right"):
-        ax.spines[side].set_color(GRAY)
-
-
 def _cardinalities(cardinalities):
     if isinstance(cardinalities, (str, bytes)) or not hasattr(cardinalities, "__iter__"):
         raise ValueError(f"cardinalities must be a sequence of whole numbers >= 1; got {cardinalities!r}.")
@@ -751,7 +745,7 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     ds = [complexity.width_for_cardinality(c, ch, ch) for c in cs]
     weights = [complexity.block_params(ch, ch, c, d) for c, d in zip(cs, ds)]
     reference = complexity.block_params(ch, ch, 1, complexity.width_for_cardinality(1, ch, ch))
-    fig, ax = _new_axes(ax, (7.5, 4.2))
+    fig, ax = new_axes(ax, (7.5, 4.2))
     xs = range(len(cs))
     bars = ax.bar(xs, weights, width=0.62, color="#c9d9ec", edgecolor=BLUE, linewidth=0.9, zorder=2)
     for bar, c, d, w in zip(bars, cs, ds, weights):
@@ -773,7 +767,7 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
     ax.set_ylabel("weights of one conv2 block", color=INK)
     ax.set_xlabel("cardinality C (with bottleneck width d chosen to keep the cost)", color=INK)
-    _style(ax)
+    style_axes(ax)
     right = ax.twinx()
     group = [c * d for c, d in zip(cs, ds)]
     (line,) = right.plot(
@@ -812,14 +806,6 @@ def table2_bars(cardinalities=(1, 2, 4, 8, 32), ax=None):
     return fig
 
 
-def _log2_axis(ax, lo, hi):
-    ax.set_xscale("log", base=2)
-    ticks = [2**k for k in range(int(math.log2(lo)), int(math.log2(hi)) + 1)]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-
-
 def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=None):
     """Width d and group width C·d against C at equal cost, and the block's weights staying flat.
 
@@ -838,7 +824,7 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
             ds.append(d)
     weights = [complexity.block_params(cin, cout, c, d) for c, d in zip(cs, ds)]
     reference = weights[0]
-    fig, ax = _new_axes(ax, (8.5, 4.4))
+    fig, ax = new_axes(ax, (8.5, 4.4))
     ax.plot(cs, ds, color=BLUE, linewidth=1.8, label="bottleneck width d")
     ax.plot(cs, [c * d for c, d in zip(cs, ds)], color=ORANGE, linewidth=1.8, label="group width C·d")
     marks = [c for c in cs if c & (c - 1) == 0]
@@ -855,12 +841,12 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
             fontsize=7.5,
             color=BLUE,
         )
-    _log2_axis(ax, 1, max(cs))
+    log2_axis(ax, 1, max(cs))
     ax.set_xlim(0.85, max(cs) * 1.15)
     ax.set_ylim(0, max(max(c * d for c, d in zip(cs, ds)), max(ds)) * 2.0)
     ax.set_xlabel("cardinality C (log scale)", color=INK)
     ax.set_ylabel("channels", color=INK)
-    _style(ax)
+    style_axes(ax)
     right = ax.twinx()
     right.plot(cs, weights, color=GRAY, linewidth=1.4, label="block weights (right axis)")
     right.axhline(reference, color=RED, linestyle="--", linewidth=1.0, label=f"C = 1 cost: {reference:,} (right axis)")
@@ -891,7 +877,7 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     line is the ResNet bottleneck (1×(out/4)d, He et al. 2016) that Table 2 holds the cost to.
     """
     rows = complexity.fixed_width_sweep(width, in_channels, out_channels, cardinalities, size)
-    fig, ax = _new_axes(ax, (8.2, 4.6))
+    fig, ax = new_axes(ax, (8.2, 4.6))
     xs = [math.log2(r["cardinality"]) for r in rows]
     parts = (
         ("conv1", "1x1 reduce", "#c9d9ec", BLUE),
@@ -932,7 +918,7 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
     ax.set_ylabel("conv weights of one block", color=INK)
     ax.set_xlabel(f"cardinality C (log scale), d = {width} / C", color=INK)
-    _style(ax)
+    style_axes(ax)
     area = size * size
     right = ax.secondary_yaxis("right", functions=(lambda v: v * area / 1e6, lambda v: v * 1e6 / area))
     right.set_ylabel(f"multiply-adds at {size}x{size} (millions)", color=GRAY)
@@ -954,7 +940,7 @@ def paper_table3(ax=None):
     Data reported by Xie et al. 2017 (``PAPER_TABLE3``), not computed here: ResNet-50/101
     (1×64d) and ResNeXt-50/101 with 2×40d, 4×24d, 8×14d, 32×4d, 224x224 single-crop validation.
     """
-    fig, ax = _new_axes(ax, (7.5, 4.4))
+    fig, ax = new_axes(ax, (7.5, 4.4))
     for depth, color in ((50, BLUE), (101, GREEN)):
         rows = [r for r in PAPER_TABLE3 if r["depth"] == depth]
         cs, errs = [r["cardinality"] for r in rows], [r["top1"] for r in rows]
@@ -973,14 +959,14 @@ def paper_table3(ax=None):
                 color=color,
             )
     cs = sorted({r["cardinality"] for r in PAPER_TABLE3})
-    _log2_axis(ax, 1, max(cs))
+    log2_axis(ax, 1, max(cs))
     ax.xaxis.set_major_locator(FixedLocator(cs))
     ax.set_xlim(0.75, max(cs) * 1.35)
     errs = [r["top1"] for r in PAPER_TABLE3]
     ax.set_ylim(min(errs) - 0.35, max(errs) + 0.65)
     ax.set_xlabel("cardinality C (bottleneck width d set to keep the cost, log scale)", color=INK)
     ax.set_ylabel("top-1 error (%), lower is better", color=INK)
-    _style(ax)
+    style_axes(ax)
     ax.spines[["right"]].set_visible(False)
     ax.legend(loc="upper right", fontsize=8.5, frameon=False)
     ax.set_title(

@@ -27,6 +27,7 @@ import time
 
 import keras
 
+from resnext_edu import style
 from resnext_edu._checks import one_of, positive_int
 
 #: The optimizers ``train`` knows, with their default peak learning rate and weight decay (decoupled).
@@ -345,23 +346,20 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from resnext_edu import plots
-
     if not histories:
         raise ValueError("plot_histories needs at least one history.")
-    colors = (plots.BLUE, plots.ORANGE, plots.GREEN, plots.RED, plots.GRAY)
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for i, (label, run) in enumerate(histories.items()):
             history = run.history if isinstance(run, TrainingResult) else run
-            color = colors[i % len(colors)]
-            for key, style, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
+            color = style.series_color(i)
+            for key, line, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
                 if key in history:
                     values = history[key]
                     ax.plot(
                         range(1, len(values) + 1),
                         values,
-                        style,
+                        line,
                         color=color,
                         lw=1.6,
                         marker="o",

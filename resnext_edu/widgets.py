@@ -12,7 +12,7 @@ ipywidgets and matplotlib are imported inside the functions, so importing this m
 import functools
 import html
 
-from resnext_edu import complexity
+from resnext_edu import complexity, style
 from resnext_edu._checks import positive_int
 
 #: The cardinalities of the explorer's slider (the paper's Table 2 uses 1, 2, 4, 8, 32).
@@ -67,7 +67,8 @@ def _table(rows):
 
 
 def _error_html(err):
-    return f"<div style='{_STYLE} color:#b8433f'><b>Cannot compute this combination:</b> {html.escape(str(err))}</div>"
+    message = html.escape(str(err))
+    return f"<div style='{_STYLE} color:{style.RED}'><b>Cannot compute this combination:</b> {message}</div>"
 
 
 def cardinality_readout_html(c, d, in_channels=256, out_channels=256):
@@ -85,7 +86,7 @@ def cardinality_readout_html(c, d, in_channels=256, out_channels=256):
     ]
     head = (
         f"<b>One block, {r['in_channels']}-d in, {r['out_channels']}-d out</b> "
-        f"<span style='color:#66727f'>(equal-cost width for C = {r['cardinality']}: "
+        f"<span style='color:{style.MUTED}'>(equal-cost width for C = {r['cardinality']}: "
         f"d = {r['equal_cost_width']})</span>"
     )
     return f"<div style='{_STYLE}'>{head}{_table(rows)}</div>"
@@ -99,8 +100,14 @@ def _cardinality_chart(r):
     ax = fig.add_subplot()
     labels = [f"C = {RESNET_C}, d = {RESNET_D}\n(ResNet)", f"C = {r['cardinality']}, d = {r['bottleneck_width']}"]
     values = [r["reference_params"], r["params"]]
-    bars = ax.bar(labels, values, width=0.55, color=["#d5dbe2", "#c9d9ec"], edgecolor=["#8a949e", "#3c6e9f"])
-    ax.axhline(r["reference_params"], color="#b8433f", linestyle="--", linewidth=1)
+    bars = ax.bar(
+        labels,
+        values,
+        width=0.55,
+        color=[style.RESNET_BAR[0], style.RESNEXT_BAR[0]],
+        edgecolor=[style.RESNET_BAR[1], style.RESNEXT_BAR[1]],
+    )
+    ax.axhline(r["reference_params"], color=style.RED, linestyle="--", linewidth=1)
     for bar, v in zip(bars, values):
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:,}", ha="center", va="bottom", fontsize=9)
     ax.set_ylim(0, max(values) * 1.25)
@@ -257,16 +264,16 @@ def _network_chart(r):
             [x - 0.2 for x in xs],
             [s[key] / scale for s in r["resnet_stages"]],
             width=0.4,
-            color="#d5dbe2",
-            edgecolor="#8a949e",
+            color=style.RESNET_BAR[0],
+            edgecolor=style.RESNET_BAR[1],
             label=f"ResNet-{r['depth']}",
         )
         ax.bar(
             [x + 0.2 for x in xs],
             [s[key] / scale for s in r["stages"]],
             width=0.4,
-            color="#c9d9ec",
-            edgecolor="#3c6e9f",
+            color=style.RESNEXT_BAR[0],
+            edgecolor=style.RESNEXT_BAR[1],
             label=r["name"],
         )
         ax.set_xticks(list(xs), names)
@@ -348,12 +355,12 @@ def network_explorer_static(depth=50, cardinalities=CARDINALITIES, widths=(1, 2,
                     ha="center",
                     va="center",
                     fontsize=7.5,
-                    color="white" if abs(v / reference - 1) > 0.7 else "#1f2d3d",
+                    color="white" if abs(v / reference - 1) > 0.7 else style.INK,
                     fontweight="bold" if near else "normal",
                 )
                 if near:
                     ax.add_patch(
-                        plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#b8433f", linewidth=1.6)
+                        plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=style.RED, linewidth=1.6)
                     )
         ax.set_xticks(range(len(cs)), [str(c) for c in cs])
         ax.set_yticks(range(len(ds)), [str(d) for d in ds])
