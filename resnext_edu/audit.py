@@ -510,7 +510,7 @@ def _architecture(depth, cardinality, bottleneck_width, architecture, num_classe
             if (cardinality, bottleneck_width) == (1, 64)
             else f"ResNeXt-{depth} ({cardinality}x{bottleneck_width}d)"
         )
-    return complexity._with_size(arch, size), name
+    return complexity.with_size(arch, size), name
 
 
 def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=None, architecture=None):

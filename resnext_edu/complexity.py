@@ -51,12 +51,27 @@ class Architecture:
     depth: int = field(default=0)
 
     @property
+    def display_name(self):
+        """The network as the paper's tables name it: "ResNet-50 (1×64d)", "ResNeXt-50 (32×4d)".
+
+        C and d are those of the first stage (later stages double d, Table 1); C = 1 is a ResNet.
+        """
+        first = self.stages[0]
+        return display_name(self.depth, first.cardinality, first.bottleneck_width)
+
+    @property
     def downsampling(self):
         """Total stride of the network: the smallest input side it accepts."""
         stride = self.stem_strides * (2 if self.stem_pool else 1)
         for stage in self.stages:
             stride *= stage.strides
         return stride
+
+
+def display_name(depth, cardinality, bottleneck_width):
+    """ "ResNeXt-{depth} (C×dd)", or "ResNet-{depth} (1×dd)" for one path: the paper's way of naming a network."""
+    family = "ResNet" if cardinality == 1 else "ResNeXt"
+    return f"{family}-{depth} ({cardinality}×{bottleneck_width}d)"
 
 
 def _input_size(input_size, minimum):
@@ -95,7 +110,7 @@ def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_clas
         else (f"resnext{depth}_{cardinality}x{bottleneck_width}d")
     )
     arch = Architecture(name, None, 7, 64, 2, True, stages, num_classes, depth=depth)
-    return _with_size(arch, input_size)
+    return with_size(arch, input_size)
 
 
 def cifar_architecture(
@@ -137,10 +152,11 @@ def cifar_architecture(
         num_classes,
         depth=depth,
     )
-    return _with_size(arch, input_size)
+    return with_size(arch, input_size)
 
 
-def _with_size(arch, input_size):
+def with_size(arch, input_size):
+    """``arch`` at another input size (an int or (height, width)), checked against its total downsampling."""
     sides = _input_size(input_size, arch.downsampling)
     return Architecture(**{**arch.__dict__, "input_size": sides})
 
@@ -189,9 +205,9 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
 BLOCK_CONVS = ("conv1", "conv2", "conv3")
 
 
-def divides_width(width, cardinality):
-    """Check that C groups split a ``width``-channel grouped conv into whole channels; returns d = width / C."""
-    width = positive_int("width", width)
+def divides_group_width(group_width, cardinality):
+    """Check that C groups split a grouped conv of ``group_width`` channels into whole ones; returns d = W / C."""
+    width = positive_int("group_width", group_width)
     c = positive_int("cardinality", cardinality)
     if width % c:
         allowed = [k for k in range(1, width + 1) if width % k == 0]
@@ -207,13 +223,13 @@ def divides_width(width, cardinality):
     return width // c
 
 
-def _fixed_width_cardinalities(width):
+def _fixed_width_cardinalities(width):  # the group width W
     """Powers of two that divide ``width``, then ``width`` itself (the depthwise end)."""
     cs = [2**k for k in range(width.bit_length()) if width % 2**k == 0]
     return cs if cs[-1] == width else cs + [width]
 
 
-def fixed_width_sweep(width=128, in_channels=256, out_channels=256, cardinalities=None, size=56):
+def fixed_width_sweep(group_width=128, in_channels=256, out_channels=256, cardinalities=None, size=56):
     """Per-layer conv weights and multiply-adds of one block whose grouped 3x3 is ``width`` wide, for each C.
 
     Unlike Table 2 (equal cost), the group width W = C * d is held: d = W / C. C = 1 is a dense 3x3
@@ -225,7 +241,7 @@ def fixed_width_sweep(width=128, in_channels=256, out_channels=256, cardinalitie
     ``size`` x ``size`` map; conv weights only, as ``block_params``) and their totals
     ``total_params``, ``total_macs``.
     """
-    width = positive_int("width", width)
+    width = positive_int("group_width", group_width)
     cin = positive_int("in_channels", in_channels)
     cout = positive_int("out_channels", out_channels)
     size = positive_int("size", size)
@@ -235,7 +251,7 @@ def fixed_width_sweep(width=128, in_channels=256, out_channels=256, cardinalitie
         raise ValueError(f"cardinalities must be a sequence of whole numbers >= 1; got {cardinalities!r}.")
     rows = []
     for c in cardinalities:
-        d = divides_width(width, c)
+        d = divides_group_width(width, c)
         params = {"conv1": cin * width, "conv2": 9 * d * width, "conv3": width * cout}
         rows.append(
             dict(
@@ -343,7 +359,7 @@ def architecture_params(arch, batchnorm=True):
     ``batchnorm=False`` leaves out BN's gamma and beta (2 per channel), counting conv and fc weights
     only: the convention of the paper's Table 7 (68.1 M for ResNeXt-29 16x64d; 68.2 M with BN).
     """
-    rows = stage_table(_with_size(arch, (arch.downsampling,) * 2))
+    rows = stage_table(with_size(arch, (arch.downsampling,) * 2))
     total = sum(row["params"] for row in rows)
     return total if batchnorm else total - 2 * _bn_channels(arch)
 
@@ -398,7 +414,9 @@ __all__ = [
     "block_macs",
     "width_for_cardinality",
     "BLOCK_CONVS",
-    "divides_width",
+    "divides_group_width",
+    "with_size",
+    "display_name",
     "fixed_width_sweep",
     "stage_table",
     "architecture_params",

@@ -85,10 +85,6 @@ def _text_size(text, size, weight="normal", style="normal"):
     return width * 1.06 / 72 + 0.02, size * 1.25 / 72
 
 
-def _thousands(n):
-    return f"{n:,}"
-
-
 def _giga(n):
     return f"{n / 1e9:.3f} G"
 
@@ -867,7 +863,7 @@ def cardinality_sweep(max_cardinality=64, in_channels=256, out_channels=256, ax=
     return fig
 
 
-def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalities=None, size=56, ax=None):
+def fixed_width_costs(group_width=128, in_channels=256, out_channels=256, cardinalities=None, size=56, ax=None):
     """The block's conv weights against C at a fixed group width W = C·d, stacked by layer (log2 axis).
 
     Rows from ``complexity.fixed_width_sweep``: the two 1x1s (blue) stay put while the grouped 3x3
@@ -876,7 +872,7 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     reads the same bars as multiply-adds at ``size`` x ``size`` (stride 1: weights x size²); the dashed
     line is the ResNet bottleneck (1×(out/4)d, He et al. 2016) that Table 2 holds the cost to.
     """
-    rows = complexity.fixed_width_sweep(width, in_channels, out_channels, cardinalities, size)
+    rows = complexity.fixed_width_sweep(group_width, in_channels, out_channels, cardinalities, size)
     fig, ax = new_axes(ax, (8.2, 4.6))
     xs = [math.log2(r["cardinality"]) for r in rows]
     parts = (
@@ -917,7 +913,7 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     ax.set_ylim(0, top * 1.38)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
     ax.set_ylabel("conv weights of one block", color=INK)
-    ax.set_xlabel(f"cardinality C (log scale), d = {width} / C", color=INK)
+    ax.set_xlabel(f"cardinality C (log scale), d = {group_width} / C", color=INK)
     style_axes(ax)
     area = size * size
     right = ax.secondary_yaxis("right", functions=(lambda v: v * area / 1e6, lambda v: v * 1e6 / area))
@@ -925,7 +921,7 @@ def fixed_width_costs(width=128, in_channels=256, out_channels=256, cardinalitie
     right.tick_params(colors=GRAY, labelsize=9)
     ax.legend(loc="upper right", fontsize=8.5, frameon=False, ncol=2)
     ax.set_title(
-        f"Fixed group width {width}: {in_channels}-d in, {out_channels}-d out, C = "
+        f"Fixed group width {group_width}: {in_channels}-d in, {out_channels}-d out, C = "
         f"{rows[0]['cardinality']}..{rows[-1]['cardinality']}",
         fontsize=TITLE + 0.5,
         color=INK,
@@ -991,21 +987,12 @@ def paper_table3(ax=None):
 
 # --- the whole network (Table 1) ---------------------------------------------------------------
 
-_NAME = re.compile(r"^res(next|net)(\d+)(?:_(\d+)x(\d+)d)?$")
 
-
-def _pretty_name(name, stages=None):
-    """ "resnext50_32x4d" -> "ResNeXt-50 (32×4d)"; "resnet50" -> "ResNet-50 (1×64d)"."""
-    m = _NAME.match(name or "")
-    if not m:
-        return name
-    depth = m.group(2)
-    if m.group(3):
-        return f"ResNeXt-{depth} ({m.group(3)}×{m.group(4)}d)"
-    if stages and stages[0]["cardinality"]:
-        c = stages[0]["cardinality"]
-        return f"ResNet-{depth} ({c}×{stages[0]['group_width'] // c}d)"
-    return f"ResNet-{depth}"
+def _display_name(stages):
+    """The paper's name of a network from its stage rows (depth = 3 convs a block + stem + classifier)."""
+    depth = 3 * sum(row["blocks"] for row in stages) + 2
+    c = stages[0]["cardinality"]
+    return complexity.display_name(depth, c, stages[0]["group_width"] // c)
 
 
 def _size(size):
@@ -1139,11 +1126,11 @@ def _network(source):
     """(display name, input size, rows) of an Architecture or a model built by ``resnext_edu.models``."""
     if isinstance(source, complexity.Architecture):
         rows = _arch_rows(source)
-        return _pretty_name(source.name, rows[1:-1]), source.input_size, rows
+        return source.display_name, source.input_size, rows
     if hasattr(source, "get_layer") and hasattr(source, "layers"):
         rows = _model_rows(source)
         shape = source.inputs[0].shape
-        return _pretty_name(source.name, rows[1:-1]), (shape[1], shape[2]), rows
+        return _display_name(rows[1:-1]), (shape[1], shape[2]), rows
     raise ValueError(
         "network_diagram needs a complexity.Architecture (e.g. complexity.imagenet_architecture"
         f"(50, 32, 4)) or a model built by resnext_edu.models; got {type(source).__name__}."

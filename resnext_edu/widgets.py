@@ -219,7 +219,7 @@ def network_readout(depth, c, d):
     resnet_stages = [
         dict(stage=row["stage"], params=row["params"], macs=row["macs"]) for row in complexity.stage_table(resnet)
     ]
-    name = f"ResNet-{depth}" if (c, d) == (RESNET_C, RESNET_D) else f"ResNeXt-{depth} ({c}×{d}d)"
+    name = arch.display_name
     return dict(
         depth=depth,
         cardinality=c,

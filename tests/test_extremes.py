@@ -75,14 +75,14 @@ def test_the_3x3_share_vanishes_and_the_1x1s_bound_the_cost():
     "kwargs, message",
     [
         (dict(cardinalities=[3]), r"cardinality 3 does not divide the group width 128.*1, 2, 4, 8, 16, 32, 64, 128\."),
-        (dict(width=96, cardinalities=[64]), "does not divide the group width 96"),
+        (dict(group_width=96, cardinalities=[64]), "does not divide the group width 96"),
         (dict(cardinalities=[256]), "does not divide"),
         (dict(cardinalities=[0]), "cardinality must be a whole number >= 1"),
         (dict(cardinalities=[2.0]), "cardinality must be a whole number"),
         (dict(cardinalities=[]), "must not be empty"),
         (dict(cardinalities="12"), "sequence of whole numbers"),
         (dict(cardinalities=4), "sequence of whole numbers"),
-        (dict(width=0), "width must be a whole number >= 1"),
+        (dict(group_width=0), "group_width must be a whole number >= 1"),
         (dict(in_channels=-1), "in_channels"),
         (dict(size=0), "size"),
     ],
@@ -92,10 +92,10 @@ def test_sweep_rejects_bad_arguments(kwargs, message):
         complexity.fixed_width_sweep(**kwargs)
 
 
-def test_divides_width_returns_d_and_shortens_long_lists():
-    assert complexity.divides_width(128, 32) == 4 and complexity.divides_width(7, 7) == 1
+def test_divides_group_width_returns_d_and_shortens_long_lists():
+    assert complexity.divides_group_width(128, 32) == 4 and complexity.divides_group_width(7, 7) == 1
     with pytest.raises(ValueError, match=r"1, 2, 3, 4, 5, 6, \.\.\., 240, 360, 720\.$"):
-        complexity.divides_width(720, 7)
+        complexity.divides_group_width(720, 7)
 
 
 # --- the counts are what Keras builds ----------------------------------------------------------------------------
