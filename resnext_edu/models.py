@@ -8,7 +8,7 @@ import dataclasses
 
 import keras
 
-from resnext_edu import complexity, layers
+from resnext_edu import complexity, layers, names
 from resnext_edu._checks import positive_int
 from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
 
@@ -33,7 +33,7 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
     options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}
     block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
-    inputs = keras.Input(input_shape, name="image")
+    inputs = keras.Input(input_shape, name=names.INPUT)
     x = keras.layers.Conv2D(
         arch.stem_filters,
         arch.stem_kernel,
@@ -41,12 +41,12 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
         padding="same",
         use_bias=False,
         kernel_initializer="he_normal",
-        name="conv1_conv",
+        name=names.STEM_CONV,
     )(inputs)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
-    x = keras.layers.ReLU(name="conv1_relu")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=names.STEM_BN)(x)
+    x = keras.layers.ReLU(name=names.STEM_RELU)(x)
     if arch.stem_pool:
-        x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+        x = keras.layers.MaxPooling2D(3, 2, padding="same", name=names.STEM_POOL)(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
             x = block(
@@ -55,11 +55,11 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
                 stage.cardinality,
                 stage.bottleneck_width,
                 strides=stage.strides if i == 0 else 1,
-                name=f"{stage.name}_block{i + 1}",
+                name=names.block_name(stage.name, i + 1),
                 **options,
             )
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name="fc")(x)
+    x = keras.layers.GlobalAveragePooling2D(name=names.GLOBAL_POOL)(x)
+    outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name=names.CLASSIFIER)(x)
     return keras.Model(inputs, outputs, name=arch.name)
 
 

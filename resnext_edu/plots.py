@@ -16,7 +16,6 @@ model is passed in (or built, by ``forms_side_by_side``).
 
 import functools
 import math
-import re
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -28,6 +27,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from resnext_edu import complexity
 from resnext_edu._checks import positive_int
+from resnext_edu.names import CLASSIFIER, STEM_CONV, STEM_POOL, layer_name, parse_block_name
 from resnext_edu.style import (
     BLUE,
     CONV,
@@ -396,7 +396,7 @@ def _drawing_from_model(model, spec):
     n = spec.name
     get = model.get_layer
     if spec.form == "c":
-        convs = [get(f"{n}_conv{j}") for j in (1, 2, 3)]
+        convs = [get(layer_name(n, f"conv{j}")) for j in (1, 2, 3)]
         paths = [
             (
                 1,
@@ -416,19 +416,19 @@ def _drawing_from_model(model, spec):
             column = (
                 None
                 if i is None
-                else [(_layer_label(get(f"{n}_path{i}_conv{j}")), notes[j - 1]) for j in range(1, depth + 1)]
+                else [(_layer_label(get(layer_name(n, f"conv{j}", i))), notes[j - 1]) for j in range(1, depth + 1)]
             )
             paths.append((i, column))
         if spec.form == "a":
             merge = []
         else:
-            concat = get(f"{n}_concat")
+            concat = get(layer_name(n, "concat"))
             merge = [
                 ("concatenate", f"{int(concat.output.shape[-1])}-d", MERGE),
-                (_layer_label(get(f"{n}_conv3")), NOTE_BN, CONV),
+                (_layer_label(get(layer_name(n, "conv3"))), NOTE_BN, CONV),
             ]
     try:
-        projection = get(f"{n}_shortcut_conv")
+        projection = get(layer_name(n, "shortcut_conv"))
     except ValueError:
         projection = None
     shortcut = None if projection is None else _layer_label(projection)
@@ -1036,7 +1036,7 @@ def _model_rows(model):
 
     specs = equivalence.find_blocks(model)
     names = {layer.name for layer in model.layers}
-    if not specs or "conv1_conv" not in names or "fc" not in names:
+    if not specs or STEM_CONV not in names or CLASSIFIER not in names:
         raise ValueError(
             f"network_diagram reads models built by resnext_edu.models (layers conv1_conv, "
             f"conv{{k}}_block{{i}}_out, fc); model {getattr(model, 'name', '?')!r} is not one."
@@ -1057,9 +1057,9 @@ def _model_rows(model):
         shape = layer.output.shape
         return None if shape[1] is None or shape[2] is None else (int(shape[1]), int(shape[2]))
 
-    stem = model.get_layer("conv1_conv")
+    stem = model.get_layer(STEM_CONV)
     k, s = stem.kernel_size[0], stem.strides[0]
-    p, m = counts(prefix="conv1_")
+    p, m = counts(prefix=STEM_CONV.removesuffix("conv"))
     rows = [
         dict(
             stage="conv1",
@@ -1076,23 +1076,23 @@ def _model_rows(model):
     ]
     stages = {}
     for spec in specs:
-        match = re.match(r"^(conv\d+)_block(\d+)$", spec.name)
-        if not match:
+        parsed = parse_block_name(spec.name)
+        if not parsed:
             raise ValueError(f"network_diagram expects blocks named conv{{k}}_block{{i}}; found {spec.name!r}.")
-        stages.setdefault(match.group(1), []).append(spec)
-    pool = "pool1" in names
+        stages.setdefault(parsed[0], []).append(spec)
+    pool = STEM_POOL in names
     for n, (stage, blocks) in enumerate(stages.items()):
         first, last = blocks[0], blocks[-1]
         p, m = counts(prefix=f"{stage}_")
         gw = first.cardinality * first.bottleneck_width
         note = None
         if n == 0 and pool:
-            layer = model.get_layer("pool1")
+            layer = model.get_layer(STEM_POOL)
             note = f"{layer.pool_size[0]}x{layer.pool_size[1]} max pool, stride {layer.strides[0]}"
         rows.append(
             dict(
                 stage=stage,
-                output_size=out_size(model.get_layer(f"{last.name}_out")),
+                output_size=out_size(model.get_layer(layer_name(last.name, "out"))),
                 blocks=len(blocks),
                 out_channels=first.filters,
                 group_width=gw,
@@ -1103,8 +1103,8 @@ def _model_rows(model):
                 lines=_stage_lines(first.filters, first.cardinality, gw),
             )
         )
-    fc = model.get_layer("fc")
-    p, m = counts(exact="fc")
+    fc = model.get_layer(CLASSIFIER)
+    p, m = counts(exact=CLASSIFIER)
     rows.append(
         dict(
             stage="fc",
