@@ -1,7 +1,7 @@
 """Test-wide set-up, for the unit tests and for the chapters run under nbval.
 
 - TensorFlow's C++ logs are silenced in this process and in every notebook kernel it starts (the
-  kernels inherit this environment), before anything imports TensorFlow (GUIDE §5).
+  kernels inherit this environment), before anything imports TensorFlow.
 - Whatever still reaches stderr (absl, oneDNN, CUDA-probe lines) differs between machines: nbval
   compares stdout and displayed data, never stderr.
 - The chapters run in the reader's kernel `resnext-reader` (pyproject.toml; `make reader` creates it): a clear error

@@ -199,7 +199,7 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
     return d if below <= above else d + 1
 
 
-# --- one block at a fixed group width (chapter 9) -----------------------------------------------
+# --- one block at a fixed group width (the extremes of cardinality) -------------------------------------------
 
 #: The block's convolutions, named as ``blocks.resnext_block`` names them (form c): 1x1 reduce, 3x3, 1x1 restore.
 BLOCK_CONVS = ("conv1", "conv2", "conv3")

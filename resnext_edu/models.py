@@ -143,7 +143,7 @@ def resnext29_16x64d(**kwargs):
     return resnext29(16, 64, **kwargs)
 
 
-#: The presets by name, as the guide's table lists them.
+#: The presets by name, as the README's reference counts list them.
 PRESETS = {
     f.__name__: f
     for f in (

@@ -1,4 +1,4 @@
-"""Faulty ResNeXt blocks, written the way public implementations got them wrong (chapter 8).
+"""Faulty ResNeXt blocks, written the way public implementations got them wrong (the pitfalls chapter).
 
 Each block function is called like ``blocks.resnext_block`` (``x, filters, cardinality, bottleneck_width,
 strides, name``), so ``models.build(arch, input_shape, block=pitfalls.late_bound_slices)`` builds a whole

@@ -26,7 +26,7 @@ RESNET_C, RESNET_D = 1, 64  # the ResNet bottleneck: one path of width 64 at con
 _STYLE = "font-family: sans-serif; font-size: 13px; line-height: 1.5;"
 
 
-# --- the cardinality explorer (chapter 4: Table 2) ---------------------------------------------
+# --- the cardinality explorer (cardinality versus width: Table 2) -----------------------------------------
 
 
 def cardinality_readout(c, d, in_channels=256, out_channels=256):
@@ -197,7 +197,7 @@ def cardinality_explorer_static(in_channels=256, out_channels=256, max_cardinali
     return plots.cardinality_sweep(max_cardinality, in_channels, out_channels)
 
 
-# --- the network explorer (chapter 5: Table 1) -------------------------------------------------
+# --- the network explorer (the whole network: Table 1) -------------------------------------------------
 
 
 def network_readout(depth, c, d):

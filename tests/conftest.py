@@ -1,4 +1,9 @@
-"""Fixtures shared by the book's tests (tests/test_book.py, tests/test_site.py): one build of the book a session."""
+"""Fixtures shared by the tests.
+
+- ``book``: the book's settings (``tools/notebooks.py``'s ``Book``: repository, version, chapters in order).
+- ``chapter``: a test that takes it runs once per chapter (its notebook's path), in table-of-contents order.
+- ``built_book``: one build of the book a session, as `make book` does but from scratch.
+"""
 
 import shutil
 import subprocess
@@ -9,6 +14,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402  (tools/notebooks.py)
+
+BOOK = notebooks.settings()
+
+
+def pytest_generate_tests(metafunc):
+    if "chapter" in metafunc.fixturenames:
+        metafunc.parametrize("chapter", BOOK.chapters, ids=lambda path: path.stem)
+
+
+@pytest.fixture(scope="session")
+def book():
+    return BOOK
 
 
 @dataclass

@@ -129,7 +129,7 @@ def test_late_bound_slices_compute_something_else():
 def test_projection_plus_n_is_the_31_million_parameter_resnext50():
     wrong = pitfalls.projection_plus_n(complexity.imagenet_architecture(50, 32, 4))
     assert [s.blocks for s in wrong.stages] == [4, 5, 7, 4]
-    assert round(complexity.architecture_params(wrong) / 1e6, 1) == 31.0  # GUIDE §2: ~31.0 M
+    assert round(complexity.architecture_params(wrong) / 1e6, 1) == 31.0  # README, "Reference counts": ~31.0 M
     result = audit.compare(_small(arch=pitfalls.projection_plus_n(SMALL)), architecture=SMALL)
     assert {c.what for c in result.departures} == {"blocks", "trainable parameters", "multiply-adds"}
     with pytest.raises(ValueError, match="Architecture"):

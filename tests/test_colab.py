@@ -24,15 +24,10 @@ import tomllib
 import types
 from pathlib import Path
 
-import pytest
 import yaml
 from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402  (tools/notebooks.py)
-
-CHAPTERS = notebooks.settings()[3]
 
 # Distributions that every Colab runtime ships (Colab's own `pip list`), and so the only third-party packages a chapter
 # may need: the install cell adds `resnext_edu` alone. Extend it only with a package Colab preinstalls.
@@ -166,15 +161,13 @@ def run_install_cell(path, in_colab):
     return recorded
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_install_cell_does_nothing_outside_colab(path):
-    assert run_install_cell(path, in_colab=False) == []
-    assert not code_cells(path)[0]["outputs"], "outside Colab the install cell prints nothing"
+def test_install_cell_does_nothing_outside_colab(chapter):
+    assert run_install_cell(chapter, in_colab=False) == []
+    assert not code_cells(chapter)[0]["outputs"], "outside Colab the install cell prints nothing"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_install_cell_installs_the_pinned_release_from_the_configured_repository_in_colab(path):
-    commands = run_install_cell(path, in_colab=True)
+def test_install_cell_installs_the_pinned_release_from_the_configured_repository_in_colab(chapter):
+    commands = run_install_cell(chapter, in_colab=True)
     assert len(commands) == 1 and commands[0][0] == "pip", commands
     words = commands[0][1].replace('"', " ").replace("'", " ").split()
     assert words[0] == "install" and "--no-deps" in words
@@ -192,18 +185,16 @@ def test_the_library_reports_the_version_of_pyproject():
     assert resnext_edu.__version__ == PYPROJECT["version"]
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_no_other_cell_installs_anything(path):
-    assert [(i, found) for i, tree in trees(path)[1:] if (found := installs(tree))] == []
+def test_no_other_cell_installs_anything(chapter):
+    assert [(i, found) for i, tree in trees(chapter)[1:] if (found := installs(tree))] == []
 
 
 # --- imports -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_every_import_is_stdlib_the_library_requirements_or_preinstalled_in_colab(path):
+def test_every_import_is_stdlib_the_library_requirements_or_preinstalled_in_colab(chapter):
     allowed = set(REQUIREMENTS) | set(COLAB_PREINSTALLED)
-    modules = set().union(*(imported_modules(tree) for _, tree in trees(path)))
+    modules = set().union(*(imported_modules(tree) for _, tree in trees(chapter)))
     assert sorted(m for m in modules if not allowed_module(m, allowed)) == []
 
 
@@ -244,16 +235,15 @@ def repository_path(text, notebook_dir):
     return (first in REPO_ENTRIES and "/" in text) or (ROOT / text).exists() or (notebook_dir / text).exists()
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_no_cell_reads_a_file_of_this_repository(path):
+def test_no_cell_reads_a_file_of_this_repository(chapter):
     found = []
-    for i, tree in trees(path):
+    for i, tree in trees(chapter):
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and not _is_bare_string(tree, node):
-                if repository_path(node.value, path.parent):
+                if repository_path(node.value, chapter.parent):
                     found.append((i, node.value))
         for magic, arg in ipython_calls(tree):
-            if any(repository_path(word, path.parent) for word in arg.split()):
+            if any(repository_path(word, chapter.parent) for word in arg.split()):
                 found.append((i, f"%{magic} {arg}"))
     assert found == [], "a Colab runtime has the notebook, not the repository"
 

@@ -1,7 +1,7 @@
 """Explorers of ``resnext_edu.widgets``: their numbers, their readouts, and that moving a control updates them.
 
-The readouts must give the paper's Table 2 (Xie et al. 2017, arXiv 1611.05431; GUIDE.md §1.4) and
-the trainable parameters of GUIDE §2; the explorers must build without a browser, and setting a
+The readouts must give the paper's Table 2 (Xie et al. 2017, arXiv 1611.05431) and
+the trainable parameters of the README's reference counts; the explorers must build without a browser, and setting a
 control's ``.value`` (what a reader's slider does) must change the readout's HTML. Only widget
 classes that ipywidgets 7 (Colab) and 8 share are used. Agg backend; figures closed after each test.
 """

@@ -15,6 +15,7 @@ import re
 import sys
 import time
 import tomllib
+import typing
 from pathlib import Path
 
 import nbformat
@@ -25,14 +26,23 @@ BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.
 INSTALL_MARK = '"google.colab" in sys.modules'
 
 
+class Book(typing.NamedTuple):
+    """The book's settings: repository (url, branch), the package version, the chapters in table-of-contents order."""
+
+    url: str
+    branch: str
+    version: str
+    chapters: list
+
+
 def settings():
-    """Repository (url, branch), the package version and the chapters in table-of-contents order."""
+    """The book's ``Book`` settings, read from _config.yml, _toc.yml and pyproject.toml."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     files = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
     repo = config["repository"]
-    return repo["url"].rstrip("/"), repo.get("branch", "main"), version, [ROOT / f"{f}.ipynb" for f in files]
+    return Book(repo["url"].rstrip("/"), repo.get("branch", "main"), version, [ROOT / f"{f}.ipynb" for f in files])
 
 
 def badge_line(path):
@@ -137,7 +147,7 @@ def run(paths):
 
     from nbclient import NotebookClient
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the kernels (GUIDE §5)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the kernels (TensorFlow logs at import otherwise)
 
     for path in paths:
         start = time.time()
@@ -159,8 +169,7 @@ def run(paths):
 
 def main(argv):
     command, *files = argv or ["check"]
-    _, _, _, chapters = settings()
-    paths = [Path(f).resolve() for f in files] or chapters
+    paths = [Path(f).resolve() for f in files] or settings().chapters
     if command == "sync":
         for path in paths:
             nb = nbformat.read(path, as_version=4)
