@@ -1,23 +1,30 @@
 """resnext_edu: the library behind the book *ResNeXt, Explained*.
 
 Xie et al., 2017, "Aggregated Residual Transformations for Deep Neural Networks" (arXiv 1611.05431).
-
-Modules, in the order the book meets them:
-
-- ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)
-- ``layers``      ``Conv2D``: Keras' conv layer with a grouped path fast for inference and training
-- ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
-- ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
-- ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
-- ``introspect``  counts read off a built Keras model
-- ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
-- ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
-- ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
-- ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
-- ``pitfalls``    faulty blocks as public implementations wrote them, for the audit to catch
-- ``distribute``  ``tf.distribute`` strategies, logical CPUs, distributed vs single-device runs
+``MODULES`` lists the modules in the order the book meets them, each with its one concern; the README's module
+table is the same list (a test keeps them equal).
 
 Importing the package imports no TensorFlow; the modules that need Keras import it themselves.
 """
 
 __version__ = "0.1.0"
+
+#: The modules, in the order the book meets them: name -> what it is for.
+MODULES = {
+    "complexity": "exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)",
+    "names": "the one owner of the library's layer names",
+    "style": "the book's palette, axes style, log2 axis and titles",
+    "layers": "Conv2D with a grouped path fast for inference and training; BatchNormalization's fused inference",
+    "blocks": "the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c); the depth-2 block (Fig. 4)",
+    "models": "whole networks (Table 1) and the CIFAR ResNeXt-29",
+    "equivalence": "convert: carry weights between forms (a), (b) and (c); depth-2 and depthwise twins",
+    "introspect": "counts read off a built Keras model",
+    "plots": "figures drawn from the code: block diagrams (Figs. 1, 3), Tables 1-3",
+    "widgets": "explorers of cardinality and of whole networks, driven by complexity",
+    "data": "images to train on, and their tf.data pipelines",
+    "training": "resumable training runs with progress, and their learning curves",
+    "benchmark": "python -m resnext_edu.benchmark: images/s of each form",
+    "audit": "compare: any Keras model checked against the paper, read from its graph",
+    "pitfalls": "faulty blocks as public implementations wrote them, for the audit to catch",
+    "distribute": "tf.distribute strategies, logical CPUs, distributed vs single-device runs",
+}
