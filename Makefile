@@ -15,7 +15,7 @@ READER_KERNEL := resnext-reader
 KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
 LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: book test reader notebooks lint format benchmark clean
+.PHONY: book test test-lib reader notebooks lint format benchmark clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ book: $(STAMP)
 TEST_WORKERS ?= 2
 test: lint reader
 	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile
+
+# The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow.
+LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))
+BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py
+test-lib: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/notebooks.py sync

@@ -19,6 +19,7 @@ def _departures(result):
     return {(c.where, c.what) for c in result.departures}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth, cardinality, width", [(50, 32, 4), (50, 1, 64), (101, 32, 8), (152, 8, 4)])
 def test_the_library_networks_of_every_depth_match(depth, cardinality, width):
     result = audit.compare(models.resnext(depth, cardinality, width), depth, cardinality, width)
@@ -28,12 +29,14 @@ def test_the_library_networks_of_every_depth_match(depth, cardinality, width):
     assert [len(s) for s in result.stages] == list(complexity.STAGE_BLOCKS[depth])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["a", "b", "c"])
 def test_every_form_matches_at_imagenet_and_cifar_scale(form):
     assert audit.compare(models.resnext(50, 2, 40, form=form), 50, 2, 40).matches
     assert audit.compare(_small(form=form), architecture=SMALL).matches
 
 
+@pytest.mark.slow
 def test_resnext29_matches_the_cifar_architecture_and_classes_default_to_the_model():
     arch = complexity.cifar_architecture(2, 8, 100, 32, out_channels=64, stem_filters=16)
     model = models.resnext_cifar(2, 8, 100, out_channels=64, stem_filters=16)
@@ -41,6 +44,7 @@ def test_resnext29_matches_the_cifar_architecture_and_classes_default_to_the_mod
     assert audit.compare(models.resnext(50, 2, 8, num_classes=7, input_shape=(64, 64, 3)), 50, 2, 8).matches
 
 
+@pytest.mark.slow
 def test_a_claim_that_is_not_the_model_departs_where_it_differs():
     result = audit.compare(models.resnet50())  # claimed: ResNeXt-50 (32x4d)
     assert not result.matches
@@ -90,6 +94,7 @@ def test_a_subclassed_layer_with_weights_is_reported_unreadable():
     assert ("model", "readable graph") in _departures(result)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, block, expected",
     [
@@ -107,6 +112,7 @@ def test_each_pitfall_is_caught(name, block, expected):
     assert name in pitfalls.FAULTY_BLOCKS
 
 
+@pytest.mark.slow
 def test_late_bound_slices_hide_from_the_counts_but_not_from_the_probe():
     result = audit.compare(_small(pitfalls.late_bound_slices), architecture=SMALL)
     assert {c.what for c in result.departures} == {"channel slices"}  # same parameters, same multiply-adds
@@ -175,6 +181,7 @@ def test_plot_departures_draws_one_row_per_audit():
         audit.plot_departures({"x": 1})
 
 
+@pytest.mark.slow
 def test_a_model_built_elsewhere_keras_applications_resnet50():
     """Keras' ResNet50 (v1, as in Caffe): stride in the first 1x1, conv biases; otherwise the paper's ResNet-50."""
     result = audit.compare(keras.applications.ResNet50(weights=None), 50, 1, 64)

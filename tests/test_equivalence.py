@@ -102,6 +102,7 @@ def test_block_forms_equal_after_convert(block_sources, source, target):
     assert_same_function(sources[source], converted, sample(shape))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=[f"{a}->{b}" for a, b in DIRECTIONS])
 def test_network_forms_equal_after_convert(network_sources, source, target):
     shape, sources = network_sources
@@ -138,6 +139,7 @@ def test_round_trip_gives_identical_weights(block_sources, via):
             np.testing.assert_array_equal(old, new, err_msg=name)
 
 
+@pytest.mark.slow
 def test_network_round_trip_c_a_c_gives_identical_weights(network_sources):
     _, sources = network_sources
     back = equivalence.convert(equivalence.convert(sources["c"], "a"), "c")
@@ -148,6 +150,7 @@ def test_network_round_trip_c_a_c_gives_identical_weights(network_sources):
             np.testing.assert_array_equal(old, new, err_msg=name)
 
 
+@pytest.mark.slow
 def test_convert_auto_gives_form_c(network_sources):
     shape, sources = network_sources
     converted = equivalence.convert(sources["a"], "auto")
@@ -157,6 +160,7 @@ def test_convert_auto_gives_form_c(network_sources):
     assert_same_function(sources["a"], converted, sample(shape))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", FORMS)
 def test_convert_keeps_non_block_weights(network_sources, target):
     _, sources = network_sources
@@ -174,6 +178,7 @@ def test_convert_keeps_layer_names():
     assert [layer.name for layer in converted.layers] == [layer.name for layer in model.layers]
 
 
+@pytest.mark.slow
 def test_convert_keeps_model_name_and_shapes(network_sources):
     _, sources = network_sources
     converted = equivalence.convert(sources["c"], "a")
@@ -208,6 +213,7 @@ def test_convert_rejects_plain_conv_model():
         equivalence.convert(keras.Model(inputs, x), "c")
 
 
+@pytest.mark.slow
 def test_convert_rejects_keras_applications_resnet50():
     model = keras.applications.ResNet50(weights=None)
     with pytest.raises(ValueError, match="resnext_edu"):

@@ -44,16 +44,19 @@ def preset(request):
 # --- the reference counts (README) --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_preset_trainable_params_match_the_reference_counts(preset):
     name, model = preset
     assert introspect.trainable_params(model) == PRESETS[name][1]
 
 
+@pytest.mark.slow
 def test_preset_macs_match_complexity(preset):
     name, model = preset
     assert introspect.count_macs(model) == complexity.model_macs(*PRESETS[name][0])
 
 
+@pytest.mark.slow
 def test_preset_is_what_models_resnext_builds(preset):
     name, model = preset
     assert model.name == name
@@ -82,6 +85,7 @@ def test_resnext50_forward_pass_on_a_batch_of_two(resnext50):
 SWEEP = [(50, 1, 64, 10), (50, 2, 40, 7), (50, 8, 14, 1000), (101, 4, 24, 3), (152, 1, 64, 5), (50, 3, 5, 2)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("depth", "c", "d", "num_classes"), SWEEP)
 def test_keras_params_equal_analytic(depth, c, d, num_classes):
     model = models.resnext(depth, c, d, num_classes, input_shape=(64, 64, 3))
@@ -89,6 +93,7 @@ def test_keras_params_equal_analytic(depth, c, d, num_classes):
     assert model.output_shape == (None, num_classes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("depth", "c", "d", "num_classes", "input_shape"),
     [(50, 2, 40, 7, (224, 224, 3)), (50, 3, 5, 2, (224, 224, 3)), (50, 3, 5, 2, (100, 75, 3))],

@@ -268,6 +268,7 @@ def resnext50():
     return models.resnext50_32x4d()
 
 
+@pytest.mark.slow
 def test_a_model_reads_as_its_architecture(resnext50):
     from_model = plots.stage_table_frame(resnext50)
     from_arch = plots.stage_table_frame(complexity.imagenet_architecture(50, 32, 4))
