@@ -27,4 +27,5 @@ MODULES = {
     "audit": "compare: any Keras model checked against the paper, read from its graph",
     "pitfalls": "faulty blocks as public implementations wrote them, for the audit to catch",
     "distribute": "tf.distribute strategies, logical CPUs, distributed vs single-device runs",
+    "exercises": "check(key, answer): every chapter's exercises, with hints tied to the likely mistakes",
 }
