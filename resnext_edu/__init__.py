@@ -12,6 +12,7 @@ Modules, in the order the book meets them:
 - ``introspect``  counts read off a built Keras model
 - ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
 - ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
+- ``readouts``    what the explorers show (pure Python; the web book runs it in the browser)
 - ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
 - ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
 - ``pitfalls``    faulty blocks as public implementations wrote them, for the audit to catch
