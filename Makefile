@@ -47,8 +47,9 @@ reader: $(READER_WHEEL) $(KERNELSPEC)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
-	@echo "The book is in _build/html: open _build/html/index.html, or serve it with"
+	@echo "The book is in _build/html: serve it (its explorers are live only when served) with"
 	@echo "  python3 -m http.server -d _build/html 8000   and open http://localhost:8000"
+	@echo "or open _build/html/index.html."
 
 # lint first: CI (.ci/run) runs `make test`, so it checks the lint too. The tests run in TEST_WORKERS processes
 # (pytest-xdist); --dist loadfile keeps each test file, and each chapter's cells, together and in order in one of them.

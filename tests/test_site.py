@@ -255,7 +255,7 @@ def visits(site, browser):
         number = path.stem.split("_")[0]
         page.screenshot(path=SCREENSHOTS / f"{number}.png")
         page.screenshot(path=SCREENSHOTS / f"{number}-full.png", full_page=True)
-        widget = page.locator(".widget-subarea").first
+        widget = page.locator(".rx-explorer, .widget-subarea:visible").first  # a live explorer replaces its widget
         if widget.count():
             widget.screenshot(path=SCREENSHOTS / f"{number}-widget.png")
         page.close()

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from resnext_edu import complexity, widgets  # noqa: E402
+from resnext_edu import complexity, readouts, widgets  # noqa: E402
 
 # Paper Table 2: (C, d) -> conv2-block weights.
 TABLE_2 = {(1, 64): 69_632, (2, 40): 69_760, (4, 24): 69_888, (8, 14): 71_456, (32, 4): 70_144}
@@ -139,7 +139,7 @@ def test_network_explorer_shows_an_error_instead_of_raising(monkeypatch):
     def refuse(*args):
         raise ValueError("this combination is refused")
 
-    monkeypatch.setattr(widgets, "network_readout", refuse)
+    monkeypatch.setattr(readouts, "network_readout", refuse)
     controls.children[1].value = 8
     assert "Cannot compute this combination: this combination is refused" in visible_text(readout.value)
 
