@@ -4,8 +4,8 @@ Each function returns a matplotlib ``Figure`` and never calls ``plt.show()`` (th
 The block and network diagrams are laid out from what the library builds or computes: a block's
 boxes are labelled with the channels, kernels, groups and strides of its actual Keras layers
 (read with ``equivalence.find_blocks``), and a network's rows come from ``complexity.stage_table``
-or from the layers of a model built by ``resnext_edu.models``. The only numbers typed in are the
-paper's own results (``PAPER_TABLE3``), and the figure that shows them says so.
+or from the layers of a model built by ``resnext_edu.models``. The paper's own results come from
+``resnext_edu.paper``, and the figure that shows them says so.
 
 Box labels follow the paper's Figs. 1 and 3: "in-channels, kernel, out-channels", e.g.
 "256, 1x1, 4"; a grouped conv adds ", groups=C", a stride of 2 adds ", /2".
@@ -26,7 +26,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from resnext_edu import complexity
+from resnext_edu import complexity, paper
 from resnext_edu._checks import positive_int
 from resnext_edu.style import (
     BLUE,
@@ -49,22 +49,12 @@ from resnext_edu.style import (
     style_axes,
 )  # fmt: skip
 
-# --- the paper's data (the only numbers typed in) ---------------------------------------------
+# --- the paper's data (resnext_edu.paper) ---------------------------------------------
 
-#: Top-1 error (%) on ImageNet-1K, 224x224 single-crop validation, of ResNet and ResNeXt at roughly
-#: equal complexity: Xie et al. 2017, "Aggregated Residual Transformations for Deep Neural
-#: Networks" (arXiv 1611.05431), Table 3. Reported by the paper, not computed by this library.
-PAPER_TABLE3 = (
-    dict(depth=50, cardinality=1, bottleneck_width=64, top1=23.9),
-    dict(depth=50, cardinality=2, bottleneck_width=40, top1=23.0),
-    dict(depth=50, cardinality=4, bottleneck_width=24, top1=22.6),
-    dict(depth=50, cardinality=8, bottleneck_width=14, top1=22.3),
-    dict(depth=50, cardinality=32, bottleneck_width=4, top1=22.2),
-    dict(depth=101, cardinality=1, bottleneck_width=64, top1=22.0),
-    dict(depth=101, cardinality=2, bottleneck_width=40, top1=21.7),
-    dict(depth=101, cardinality=4, bottleneck_width=24, top1=21.4),
-    dict(depth=101, cardinality=8, bottleneck_width=14, top1=21.3),
-    dict(depth=101, cardinality=32, bottleneck_width=4, top1=21.2),
+#: Alias of ``paper.TABLE3`` as dicts, for the chapters that still read it (new code: ``resnext_edu.paper``).
+PAPER_TABLE3 = tuple(
+    dict(depth=r.depth, cardinality=r.cardinality, bottleneck_width=r.bottleneck_width, top1=r.top1)
+    for r in paper.TABLE3
 )
 
 #: Table 2 is about the conv2 stage's block: 256-d in, 256-d out (Table 1's first stage).
