@@ -18,7 +18,7 @@ from resnext_edu._checks import positive_int
 #: The cardinalities of the explorer's slider (the paper's Table 2 uses 1, 2, 4, 8, 32).
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 #: Depths of the network explorer (paper Table 1, He et al. 2016).
-DEPTHS = tuple(complexity.STAGE_BLOCKS)
+DEPTHS = (50, 101, 152)
 #: The map size of the conv2 stage at 224x224 input, where Table 2 counts a block's multiply-adds.
 CONV2_SIZE = 56
 RESNET_C, RESNET_D = 1, 64  # the ResNet bottleneck: one path of width 64 at conv2 (Table 1)

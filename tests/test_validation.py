@@ -123,9 +123,9 @@ def test_bottleneck_block_accepts_multiple_of_4(block_input):
 # --- models.resnext / resnext29 -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("depth", [34, 18, 0, "50", None, True])
+@pytest.mark.parametrize("depth", [34, 18, 0, "50", 29.0, True])
 def test_resnext_rejects_unknown_depth(depth):
-    with pytest.raises(ValueError, match=r"depth must be one of 50, 101, 152"):
+    with pytest.raises(ValueError, match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage"):
         models.resnext(depth)
 
 
@@ -215,7 +215,10 @@ def test_width_for_cardinality_rejects_bad_cardinality(cardinality):
 
 
 def test_model_params_rejects_unknown_depth():
-    with pytest.raises(ValueError, match=r"depth must be one of 50, 101, 152; got 34"):
+    with pytest.raises(
+        ValueError,
+        match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage=\(n2, n3, n4, n5\); got 34",
+    ):
         complexity.model_params(34, 32, 4)
 
 

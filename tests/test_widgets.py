@@ -85,9 +85,9 @@ def test_network_readout_of_resnext50():
 def test_readouts_reject_bad_input_and_the_html_shows_the_message():
     with pytest.raises(ValueError, match="cardinality"):
         widgets.cardinality_readout(0, 4)
-    with pytest.raises(ValueError, match="depth must be one of 50, 101, 152"):
+    with pytest.raises(ValueError, match="depth must be one of 26, 38, 50, 101, 152, 200"):
         widgets.network_readout(34, 1, 64)
-    assert "depth must be one of 50, 101, 152" in visible_text(widgets.network_readout_html(34, 1, 64))
+    assert "depth must be one of 26, 38, 50, 101, 152, 200" in visible_text(widgets.network_readout_html(34, 1, 64))
     assert "bottleneck_width must be a whole number" in visible_text(widgets.cardinality_readout_html(4, 0))
 
 
