@@ -4,13 +4,15 @@ Xie et al., 2017, "Aggregated Residual Transformations for Deep Neural Networks"
 
 Modules, in the order the book meets them:
 
-- ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)
+- ``paper``       what the paper reports (Tables 1-8, Sec. 5.1, Appendix A), each value with its source
+- ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2), any stage table
 - ``layers``      ``Conv2D``: Keras' conv layer with a grouped path fast for inference and training
 - ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
 - ``introspect``  counts read off a built Keras model
 - ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
+- ``paper_plots`` the paper's reported errors at the costs ``complexity`` computes (Tables 4 and 7)
 - ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
 - ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
 - ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
