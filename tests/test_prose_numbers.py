@@ -75,7 +75,7 @@ def test_what_is_not_checked():
         "Sec. 5.1 and Secs. 3.2 and 3.3, Table 3, Fig. 7, Eq. (3), Appendix A.\n"
         "Code `lr = 0.37`, math $x = 0.37$ and $$y = 12.5$$, a [link 0.37](https://x.org/a/1.5) "
         "and <img width='0.37'>, [arXiv 1611.05431](https://arxiv.org/abs/1611.05431), arXiv:1512.03385.\n"
-        "TensorFlow 2.21 and ipywidgets 7.7.1; 256 channels, 224×224, 32 paths.\n\n"
+        "TensorFlow 2.21 and ipywidgets 7.7.1; AP@0.5; 256 channels, 224×224, 32 paths.\n\n"
         "```python\nx = 12.5\n```\n\n## 3.1 A heading"
     )
     assert found(text) == []

@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 # A number as prose writes one: a grouped count (25,028,904, optionally with decimals) or a decimal (22.2).
-NUMBER = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?![\d]|\.\d|,\d{3})")
+NUMBER = re.compile(r"(?<![\w.,@])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+)(?![\d]|\.\d|,\d{3})")
 # Any number in an output (integers too: a prose "50,000" may be printed as 50000).
 OUTPUT_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
 
