@@ -7,14 +7,20 @@ shapes only, no memory, no weights).
 """
 
 import math
+import sys
 
-import pytest
-import torch
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from torchvision.models.resnet import Bottleneck, ResNet
+# triton, torch's GPU compiler (unused here), crashes the process when its LLVM loads after TensorFlow's, as it does
+# when another test file imported Keras first: a None entry makes `import triton` fail cleanly, and torch goes on
+# without it. (If torch came first, triton is already loaded and stays.)
+sys.modules.setdefault("triton", None)
 
-from resnext_edu import complexity, introspect, models
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from torchvision.models.resnet import Bottleneck, ResNet  # noqa: E402
+
+from resnext_edu import complexity, introspect, models  # noqa: E402
 
 # (blocks per stage, C, d, input side): the named depths, Table 4's and Table 5's networks, and odd ones.
 TORCHVISION_CASES = [
