@@ -5,9 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# The reader's environment: what a reader's kernel has, and nothing of this repository's source tree: requirements.txt,
-# ipykernel, and resnext_edu installed from its wheel. `make test` runs the chapters in it (nbval's kernel
-# `resnext-reader`, registered in .venv so that the dev environment's Jupyter finds it).
+# The reader's environment: what a reader's kernel has in Colab, and nothing of this repository's source tree: Colab's
+# versions of requirements.txt and of the kernel (requirements-colab.txt), and resnext_edu installed from its wheel.
+# `make test` runs the chapters in it, and `make notebooks` re-executes them in it (the kernel `resnext-reader`,
+# registered in .venv so that the dev environment's Jupyter finds it).
 READER        := .venv-reader
 READER_DEPS   := $(READER)/.installed
 READER_WHEEL  := $(READER)/.wheel
@@ -24,11 +25,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-$(READER_DEPS): requirements.txt
+# Colab's versions, exactly (requirements-colab.txt), which also satisfy requirements.txt (pip check says so).
+$(READER_DEPS): requirements.txt requirements-colab.txt
 	rm -rf $(READER)
 	$(PYTHON) -m venv $(READER)
-	$(READER)/bin/python -m pip install --quiet --upgrade pip
-	$(READER)/bin/python -m pip install --quiet -r requirements.txt ipykernel
+	$(READER)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements.txt
+	$(READER)/bin/python -m pip check
 	touch $@
 
 # Rebuilt whenever the library changes, so that the chapters always run against the current code.
@@ -41,7 +43,7 @@ $(READER_WHEEL): $(READER_DEPS) $(LIBRARY)
 
 $(KERNELSPEC): $(READER_DEPS) $(STAMP)
 	$(READER)/bin/python -m ipykernel install --prefix $(VENV) --name $(READER_KERNEL) \
-		--display-name "Python 3 (reader: requirements.txt + resnext_edu wheel)"
+		--display-name "Python 3 (reader: Colab's versions + resnext_edu wheel)"
 
 reader: $(READER_WHEEL) $(KERNELSPEC)
 
@@ -63,7 +65,8 @@ BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tes
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
 
-notebooks: $(STAMP)
+# Chapters are re-executed in the reader's kernel (Colab's versions), the one `make test` checks them in.
+notebooks: reader
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
 

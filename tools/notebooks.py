@@ -1,7 +1,7 @@
 """Maintain the book's chapters: their first cells, their stored outputs, their metadata.
 
     python tools/notebooks.py sync            # Colab badge + install cell from _config.yml and pyproject.toml
-    python tools/notebooks.py run [FILES]     # re-execute chapters in place, saving widget state
+    python tools/notebooks.py run [FILES]     # re-execute chapters in place in the reader's kernel, saving widget state
     python tools/notebooks.py check           # exit 1 if a chapter's first cells are out of sync
     python tools/notebooks.py normalise [FILES]         # strip volatile metadata in place (what `run` does)
     python tools/notebooks.py check-normalised [FILES]  # exit 1 if a chapter is not as `normalise` writes it
@@ -142,21 +142,55 @@ def normalised_text(path):
     return nbformat.writes(nb) + "\n"
 
 
+# The kernel the chapters run in, here (`run`) and under nbval (`make test`): the reader's environment .venv-reader,
+# with Colab's versions (requirements-colab.txt) and the library's wheel, registered by `make reader`. Its processes get
+# these variables (TensorFlow logs at import otherwise; Keras' backend as in Colab).
+READER_KERNEL = "resnext-reader"
+# (Colab's ipykernel 6.17 warns on stderr at every start that Python 3.11's frozen modules may hide breakpoints.)
+KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def reader_kernel_problem():
+    """Why the reader's kernel cannot run the chapters now (not installed, or its wheel older than the library), or
+    None. Outputs stored by `run` and checked by nbval are both made in it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    advice = "run `make reader` (`make test` and `make notebooks` do)"
+    try:
+        python = Path(KernelSpecManager().get_kernel_spec(READER_KERNEL).argv[0])
+    except NoSuchKernel:
+        return f"The reader's kernel '{READER_KERNEL}' is not installed: {advice}."
+    source = ROOT / "resnext_edu"
+    installed = next(python.parent.parent.glob("lib/python*/site-packages/resnext_edu"), None)
+    stale = installed is None or any(
+        not (installed / f.relative_to(source)).is_file()
+        or (installed / f.relative_to(source)).read_bytes() != f.read_bytes()
+        for f in source.rglob("*.py")
+    )
+    if stale:
+        return f"The library changed since the reader's kernel installed its wheel: {advice}."
+    return None
+
+
 def run(paths):
+    """Re-execute chapters in place in the reader's kernel (the one nbval checks them in), saving widget state."""
     import os
 
     from nbclient import NotebookClient
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # inherited by the kernels (TensorFlow logs at import otherwise)
-
+    problem = reader_kernel_problem()
+    if problem:
+        raise SystemExit(problem)
+    for name, value in KERNEL_ENV.items():
+        os.environ.setdefault(name, value)  # inherited by the kernels
     for path in paths:
         start = time.time()
-        print(f"running {path.relative_to(ROOT)} ...", flush=True)
+        print(f"running {path.relative_to(ROOT)} in the kernel {READER_KERNEL} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
             nb,
             timeout=900,
-            kernel_name="python3",
+            kernel_name=READER_KERNEL,
             store_widget_state=True,
             record_timing=False,
             resources={"metadata": {"path": str(path.parent)}},
