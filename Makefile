@@ -16,7 +16,7 @@ READER_KERNEL := resnext-reader
 KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
 LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: book test test-lib reader notebooks lint format benchmark clean
+.PHONY: book test test-lib reader notebooks lint format benchmark clean wheel release check-release
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,22 @@ test-lib: $(STAMP)
 notebooks: reader
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
+
+# Releases (README, "Releases"; tools/release.py): `make release VERSION=X.Y.Z` bumps the version, writes CHANGELOG.md's
+# entry and the install cells, commits, tags vX.Y.Z and pins the install cells to its commit; it pushes nothing.
+# `make check-release [TAG=vX.Y.Z]`: version, CHANGELOG.md, git and install cells agree (the release workflow runs it).
+# `make wheel`: the library's wheel in dist/ (what the release workflow attaches to the GitHub release).
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
+	$(BIN)/python tools/notebooks.py release $(VERSION)
+
+check-release: $(STAMP)
+	$(BIN)/python tools/notebooks.py check-release $(TAG)
+
+wheel:
+	rm -rf dist build
+	$(PYTHON) -m pip wheel --quiet --no-deps . -w dist
+	rm -rf build
 
 # `make format` fixes what `make lint` finds (ruff check --fix, ruff format, the chapters' metadata).
 lint: $(STAMP)

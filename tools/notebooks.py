@@ -5,10 +5,14 @@
     python tools/notebooks.py check           # exit 1 if a chapter's first cells are out of sync
     python tools/notebooks.py normalise [FILES]         # strip volatile metadata in place (what `run` does)
     python tools/notebooks.py check-normalised [FILES]  # exit 1 if a chapter is not as `normalise` writes it
+    python tools/notebooks.py release X.Y.Z   # bump the version, CHANGELOG.md, install cells; commit, tag (release.py)
+    python tools/notebooks.py check-release [vX.Y.Z]    # exit 1 if version, CHANGELOG, git, install cells disagree
+    python tools/notebooks.py notes [X.Y.Z]   # a release's CHANGELOG.md entry (the GitHub release's notes)
 
 A chapter's first markdown cell holds its title and an "Open in Colab" badge; its first code cell
-installs `resnext_edu` in Colab only, pinned to the release tag of this version (v{version}), without
-touching Colab's TensorFlow, Keras, NumPy or ipywidgets (--no-deps).
+installs `resnext_edu` in Colab only, pinned to the release of pyproject.toml's version: the commit that CHANGELOG.md
+records for it, with its tag v{version} in the comment (or the tag alone until the release records its commit: see
+tools/release.py), without touching Colab's TensorFlow, Keras, NumPy or ipywidgets (--no-deps).
 """
 
 import re
@@ -19,6 +23,7 @@ import typing
 from pathlib import Path
 
 import nbformat
+import release  # tools/release.py: versions, CHANGELOG.md, tags and commits
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,14 +58,22 @@ def badge_line(path):
 
 
 def install_source():
+    """The install cell: in Colab only, `pip install --no-deps` of the library at the release of pyproject.toml's
+    version, pinned to the release's commit once CHANGELOG.md records it (tools/release.py), else to its tag."""
     url, _, version, _ = settings()
+    entry = release.current(ROOT)
+    if entry and entry.commit:
+        about = f"pinned to the commit of release v{version} (a tag can be moved, a commit cannot)"
+        ref = entry.commit
+    else:
+        about, ref = "pinned to the release of this notebook", f"v{version}"
     return (
-        "# In Colab only: install the book's library, pinned to the release of this notebook.\n"
+        f"# In Colab only: install the book's library, {about}.\n"
         "# Colab already ships TensorFlow, Keras, NumPy and ipywidgets: --no-deps leaves them alone.\n"
         "import sys\n"
         "\n"
         f"if {INSTALL_MARK}:\n"
-        f'    %pip install -q --no-deps "resnext_edu @ git+{url}@v{version}"'
+        f'    %pip install -q --no-deps "resnext_edu @ git+{url}@{ref}"'
     )
 
 
@@ -85,6 +98,16 @@ def sync(nb, path):
         nb.cells.insert(1, cell)
         changed = True
     return changed
+
+
+def sync_all(paths):
+    """Sync every chapter of ``paths``; returns their paths relative to the repository (what `release` commits)."""
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if sync(nb, path):
+            nbformat.write(nb, path)
+            print(f"synced {path.relative_to(ROOT)}")
+    return [path.relative_to(ROOT) for path in paths]
 
 
 def problems(path):
@@ -205,11 +228,13 @@ def main(argv):
     command, *files = argv or ["check"]
     paths = [Path(f).resolve() for f in files] or settings().chapters
     if command == "sync":
-        for path in paths:
-            nb = nbformat.read(path, as_version=4)
-            if sync(nb, path):
-                nbformat.write(nb, path)
-                print(f"synced {path.relative_to(ROOT)}")
+        sync_all(paths)
+    elif command in ("release", "notes"):
+        return release.main(ROOT, argv, lambda root: sync_all(settings().chapters))
+    elif command == "check-release":
+        found = [p for path in settings().chapters for p in problems(path)]
+        print("\n".join(found) or "every install cell pins the release of pyproject.toml and CHANGELOG.md")
+        return release.main(ROOT, argv, None) or int(bool(found))
     elif command == "run":
         run(paths)
     elif command == "check":
