@@ -86,11 +86,13 @@ wheel:
 	$(PYTHON) -m pip wheel --quiet --no-deps . -w dist
 	rm -rf build
 
+# `make lint`: ruff, the chapters' normalised metadata, and actionlint on .github/workflows/ (the three workflows).
 # `make format` fixes what `make lint` finds (ruff check --fix, ruff format, the chapters' metadata).
 lint: $(STAMP)
 	$(BIN)/ruff check resnext_edu tests tools _ext conftest.py
 	$(BIN)/ruff format --check resnext_edu tests tools _ext conftest.py
 	$(BIN)/python tools/notebooks.py check-normalised
+	$(BIN)/actionlint
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix resnext_edu tests tools _ext conftest.py
