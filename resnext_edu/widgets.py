@@ -119,20 +119,42 @@ def _cardinality_chart(r):
     return fig
 
 
-def _show(output, fig):
-    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``, as a PNG.
+def _show(output, fig, alt):
+    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``: a PNG, and an ``<img>`` with ``alt`` (what a
+    screen reader reads out; front ends that render HTML show this one), ``alt`` as its text form.
 
     Sets the widget's outputs in the kernel (not by capturing a display), so the chart stays
     inside the widget under every front end and executor (Jupyter, Colab, nbclient, nbval).
     """
+    import base64
     import io
-
-    from IPython.display import Image
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    output.outputs = ()
-    output.append_display_data(Image(data=buffer.getvalue(), format="png"))
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = {
+        "image/png": png,
+        "text/html": f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}"/>',
+        "text/plain": alt,
+    }
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+
+
+def _cardinality_alt(r):
+    return (
+        f"Bar chart of a block's convolution weights: the ResNet block (C = {RESNET_C}, d = {RESNET_D}) has "
+        f"{r['reference_params']:,}, this block (C = {r['cardinality']}, d = {r['bottleneck_width']}) has "
+        f"{r['params']:,}, {r['params_ratio']:.3f} times as many; a dashed line marks the ResNet block's."
+    )
+
+
+def _network_alt(r):
+    return (
+        f"Two bar charts, stage by stage from {r['stages'][0]['stage']} to {r['stages'][-1]['stage']}: the parameters "
+        f"and the multiply-adds of {r['name']} next to those of ResNet-{r['depth']}. In all, {r['params']:,} "
+        f"parameters against {r['resnet_params']:,}, and {r['macs'] / 1e9:.3f} G multiply-adds against "
+        f"{r['resnet_macs'] / 1e9:.3f} G."
+    )
 
 
 @functools.cache
@@ -179,7 +201,8 @@ def cardinality_explorer(in_channels=256, out_channels=256):
                 d_slider.value = d
                 return
         readout.value = cardinality_readout_html(c_slider.value, d_slider.value, cin, cout)
-        _show(chart, _cardinality_chart(cardinality_readout(c_slider.value, d_slider.value, cin, cout)))
+        r = cardinality_readout(c_slider.value, d_slider.value, cin, cout)
+        _show(chart, _cardinality_chart(r), _cardinality_alt(r))
 
     for control in (c_slider, keep, d_slider):
         control.observe(update, names="value")
@@ -308,7 +331,7 @@ def network_explorer():
         except ValueError:
             chart.outputs = ()
             return
-        _show(chart, _network_chart(r))
+        _show(chart, _network_chart(r), _network_alt(r))
 
     for control in (depth, c_slider, d_slider):
         control.observe(update, names="value")

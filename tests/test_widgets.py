@@ -194,13 +194,14 @@ def models(widget):
     for child in getattr(widget, "children", ()):
         yield from models(child)
 
-seen = {"ipywidgets": ipywidgets.__version__, "readouts": [], "charts": [], "models": set()}
+seen = {"ipywidgets": ipywidgets.__version__, "readouts": [], "charts": [], "alts": [], "models": set()}
 box = widgets.cardinality_explorer()
 (c, keep, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
 for move in (lambda: setattr(c, "value", 8), lambda: setattr(keep, "value", False), lambda: setattr(d, "value", 20)):
     move()
     seen["readouts"].append(text(readout.value))
     seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
 seen["models"] |= set(models(box))
 box = widgets.network_explorer()
 (depth, c, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
@@ -208,6 +209,7 @@ for move in (lambda: setattr(depth, "value", 101), lambda: setattr(c, "value", 1
     move()
     seen["readouts"].append(text(readout.value))
     seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
 seen["models"] = sorted(seen["models"] | set(models(box)))
 print(json.dumps(seen))
 """
@@ -234,15 +236,15 @@ def test_explorers_respond_to_every_control_under_ipywidgets_7_and_8(explored, e
     assert "8 × 14d" in readouts[0] and "71,456" in readouts[0]  # keep the cost: Table 2's width for C = 8
     assert f"{complexity.block_params(256, 256, 8, 20):,}" in readouts[2] and "8 × 20d" in readouts[2]
     assert "44,177,704" in readouts[3] and "ResNet-101" in readouts[5] and "44,549,160" in readouts[5]
-    assert all(chart == [["image/png", "text/plain"]] for chart in seen["charts"]), "one PNG chart after each move"
+    assert all(chart == [["image/png", "text/html", "text/plain"]] for chart in seen["charts"]), "one chart a move"
+    alts = [alt for (alt,) in seen["alts"]]  # the chart's <img> says what it shows, with the numbers of the readout
+    assert "C = 8, d = 14" in alts[0] and "71,456" in alts[0] and "69,632" in alts[0]
+    assert "ResNeXt-101 (32×4d)" in alts[3] and "44,177,704" in alts[3] and "44,549,160" in alts[3]
     assert {m.removesuffix("Model") for m in seen["models"]} <= SHARED_WIDGETS
 
 
 def test_explorers_show_the_same_under_ipywidgets_7_and_8(explored):
     newest, colab = explored.values()
     assert colab["ipywidgets"] == COLAB_IPYWIDGETS
-    assert (newest["readouts"], newest["charts"], newest["models"]) == (
-        colab["readouts"],
-        colab["charts"],
-        colab["models"],
-    )
+    for key in ("readouts", "charts", "alts", "models"):
+        assert newest[key] == colab[key], key

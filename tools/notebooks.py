@@ -5,6 +5,7 @@
     python tools/notebooks.py check           # exit 1 if a chapter's first cells are out of sync
     python tools/notebooks.py normalise [FILES]         # strip volatile metadata in place (what `run` does)
     python tools/notebooks.py check-normalised [FILES]  # exit 1 if a chapter is not as `normalise` writes it
+    python tools/notebooks.py figures check|export|apply  # figures' captions and alt texts (figures.py)
     python tools/notebooks.py release X.Y.Z   # bump the version, CHANGELOG.md, install cells; commit, tag (release.py)
     python tools/notebooks.py check-release [vX.Y.Z]    # exit 1 if version, CHANGELOG, git, install cells disagree
     python tools/notebooks.py notes [X.Y.Z]   # a release's CHANGELOG.md entry (the GitHub release's notes)
@@ -22,6 +23,7 @@ import tomllib
 import typing
 from pathlib import Path
 
+import figures  # tools/figures.py: captions and alt texts of the figures
 import nbformat
 import release  # tools/release.py: versions, CHANGELOG.md, tags and commits
 import yaml
@@ -229,6 +231,8 @@ def main(argv):
     paths = [Path(f).resolve() for f in files] or settings().chapters
     if command == "sync":
         sync_all(paths)
+    elif command == "figures":
+        return figures.main(files, settings().chapters, lambda path: path.write_text(normalised_text(path)))
     elif command in ("release", "notes"):
         return release.main(ROOT, argv, lambda root: sync_all(settings().chapters))
     elif command == "check-release":
