@@ -96,3 +96,14 @@ def test_the_kernel_has_exactly_colabs_versions(reader_kernel):
     assert {"tensorflow", "keras", "numpy", "matplotlib", "ipywidgets", "scikit-learn", "jax"} <= set(pins)
     assert {name: installed.get(name) for name in pins} == pins
     assert reader_kernel["python"].startswith("3.11."), "requirements-colab.txt says the reader's Python is 3.11"
+
+
+def test_the_readme_states_the_versions_of_requirements_colab():
+    """The README's "Colab's versions" names versions of requirements-colab.txt; each must be the pinned one."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Colab's versions") :].split("\n## ", 1)[0]
+    named = re.findall(r"\b([A-Za-z][\w-]*) (\d+\.\d+(?:\.\d+)?)\b", section)
+    pins = colab_pins()
+    stated = {canonical(name): version for name, version in named if canonical(name) in pins}
+    assert {"tensorflow", "keras", "numpy", "matplotlib", "ipywidgets", "ipython", "ipykernel"} <= set(stated)
+    assert {name: version for name, version in stated.items() if not pins[name].startswith(version)} == {}
