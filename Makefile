@@ -61,7 +61,8 @@ test: lint reader
 
 # The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow.
 LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))
-BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py
+BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py \
+                tests/test_site_a11y.py tests/test_release.py tests/test_figures.py
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
 

@@ -228,6 +228,7 @@ def explored():
     return found
 
 
+@pytest.mark.slow  # starts a process in each environment; needs .venv-reader (`make reader`)
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_explorers_respond_to_every_control_under_ipywidgets_7_and_8(explored, environment):
     seen = explored[environment]
@@ -243,6 +244,7 @@ def test_explorers_respond_to_every_control_under_ipywidgets_7_and_8(explored, e
     assert {m.removesuffix("Model") for m in seen["models"]} <= SHARED_WIDGETS
 
 
+@pytest.mark.slow
 def test_explorers_show_the_same_under_ipywidgets_7_and_8(explored):
     newest, colab = explored.values()
     assert colab["ipywidgets"] == COLAB_IPYWIDGETS
