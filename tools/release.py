@@ -84,7 +84,11 @@ def git(root, *args, check=True):
 
 
 def in_git(root):
-    return git(root, "rev-parse", "--is-inside-work-tree", check=False) == "true"
+    """Whether root is in a git work tree (a copy without .git, or a machine without git, has no history to check)."""
+    try:
+        return git(root, "rev-parse", "--is-inside-work-tree", check=False) == "true"
+    except FileNotFoundError:
+        return False
 
 
 def problems(root):
@@ -107,7 +111,11 @@ def problems(root):
     tag = git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/v{version}^{{commit}}", check=False)
     if entry.commit:
         if git(root, "cat-file", "-e", f"{entry.commit}^{{commit}}", check=False) is None:
-            found.append(f"CHANGELOG.md: commit {entry.commit} of {version} is not in this repository's history")
+            shallow = git(root, "rev-parse", "--is-shallow-repository", check=False) == "true"
+            found.append(
+                f"CHANGELOG.md: commit {entry.commit} of {version} is not in this repository's history"
+                + (" (a shallow clone: `git fetch --unshallow --tags`)" if shallow else "")
+            )
         else:
             released = tomllib.loads(git(root, "show", f"{entry.commit}:pyproject.toml"))["project"]["version"]
             if released != version:
