@@ -145,6 +145,25 @@ def cardinality_chart(r):
     return dict(size=(5.2, 2.6), ink=style.INK, panels=[panel])
 
 
+def cardinality_alt(r):
+    """What the cardinality chart shows, in words: its alt text (what a screen reader reads out)."""
+    return (
+        f"Bar chart of a block's convolution weights: the ResNet block (C = {RESNET_C}, d = {RESNET_D}) has "
+        f"{r['reference_params']:,}, this block (C = {r['cardinality']}, d = {r['bottleneck_width']}) has "
+        f"{r['params']:,}, {r['params_ratio']:.3f} times as many; a dashed line marks the ResNet block's."
+    )
+
+
+def network_alt(r):
+    """What the network chart shows, in words: its alt text."""
+    return (
+        f"Two bar charts, stage by stage from {r['stages'][0]['stage']} to {r['stages'][-1]['stage']}: the parameters "
+        f"and the multiply-adds of {r['name']} next to those of ResNet-{r['depth']}. In all, {r['params']:,} "
+        f"parameters against {r['resnet_params']:,}, and {r['macs'] / 1e9:.3f} G multiply-adds against "
+        f"{r['resnet_macs'] / 1e9:.3f} G."
+    )
+
+
 def cardinality_view(cardinality, keep_cost, bottleneck_width, in_channels=256, out_channels=256):
     """What the cardinality explorer shows for its controls' values (``CARDINALITY_CONTROLS``).
 
@@ -154,14 +173,14 @@ def cardinality_view(cardinality, keep_cost, bottleneck_width, in_channels=256, 
     (``cardinality_chart``, or None).
     """
     values = dict(cardinality=cardinality, keep_cost=bool(keep_cost), bottleneck_width=bottleneck_width)
-    view = dict(values=values, disabled=["bottleneck_width"] if keep_cost else [], readout=None, chart=None)
+    view = dict(values=values, disabled=["bottleneck_width"] if keep_cost else [], readout=None, chart=None, alt=None)
     try:
         if keep_cost:
             values["bottleneck_width"] = complexity.width_for_cardinality(cardinality, in_channels, out_channels)
         r = cardinality_readout(cardinality, values["bottleneck_width"], in_channels, out_channels)
     except ValueError as err:
         return dict(view, html=_error_html(err))
-    return dict(view, readout=r, html=_cardinality_html(r), chart=cardinality_chart(r))
+    return dict(view, readout=r, html=_cardinality_html(r), chart=cardinality_chart(r), alt=cardinality_alt(r))
 
 
 # --- the network explorer (Table 1) ------------------------------------------------------------
@@ -262,12 +281,12 @@ def network_chart(r):
 def network_view(depth, cardinality, bottleneck_width):
     """What the network explorer shows for its controls' values (``NETWORK_CONTROLS``), as ``cardinality_view``."""
     values = dict(depth=depth, cardinality=cardinality, bottleneck_width=bottleneck_width)
-    view = dict(values=values, disabled=[], readout=None, chart=None)
+    view = dict(values=values, disabled=[], readout=None, chart=None, alt=None)
     try:
         r = network_readout(depth, cardinality, bottleneck_width)
     except ValueError as err:
         return dict(view, html=_error_html(err))
-    return dict(view, readout=r, html=_network_html(r), chart=network_chart(r))
+    return dict(view, readout=r, html=_network_html(r), chart=network_chart(r), alt=network_alt(r))
 
 
 #: The explorers by name: their controls, their view, and the functions of ``resnext_edu.widgets`` that show them in a

@@ -12,6 +12,7 @@ importing this module is cheap.
 """
 
 import functools
+import html
 
 from resnext_edu import complexity, readouts, style
 from resnext_edu._checks import positive_int
@@ -66,20 +67,25 @@ def _figure(chart):
     return fig
 
 
-def _show(output, fig):
-    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``, as a PNG.
+def _show(output, fig, alt):
+    """Replace what ``output`` (an ``Output`` widget) shows by ``fig``: a PNG, and an ``<img>`` with ``alt`` (what a
+    screen reader reads out; front ends that render HTML show this one), ``alt`` as its text form.
 
     Sets the widget's outputs in the kernel (not by capturing a display), so the chart stays
     inside the widget under every front end and executor (Jupyter, Colab, nbclient, nbval).
     """
+    import base64
     import io
-
-    from IPython.display import Image
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    output.outputs = ()
-    output.append_display_data(Image(data=buffer.getvalue(), format="png"))
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = {
+        "image/png": png,
+        "text/html": f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}"/>',
+        "text/plain": alt,
+    }
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 
 @functools.cache
@@ -133,7 +139,7 @@ def _explorer(controls, view, describe):
         if shown["chart"] is None:
             chart.outputs = ()
         else:
-            _show(chart, _figure(shown["chart"]))
+            _show(chart, _figure(shown["chart"]), shown["alt"])
 
     for control in inputs.values():
         control.observe(update, names="value")

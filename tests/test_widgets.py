@@ -6,9 +6,11 @@ control's ``.value`` (what a reader's slider does) must change the readout's HTM
 classes that ipywidgets 7 (Colab) and 8 share are used. Agg backend; figures closed after each test.
 """
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -170,3 +172,81 @@ def test_importing_widgets_imports_no_ipywidgets_and_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- ipywidgets 7 (Colab's) and 8 (the newest) -----------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+COLAB_IPYWIDGETS = re.search(r"^ipywidgets==(\S+)", (ROOT / "requirements-colab.txt").read_text(), re.M)[1]
+ENVIRONMENTS = {
+    "newest (.venv)": (sys.executable, "8."),
+    f"Colab's (.venv-reader, ipywidgets {COLAB_IPYWIDGETS})": (str(ROOT / ".venv-reader" / "bin" / "python"), "7."),
+}
+EXPLORE = """
+import json, re, ipywidgets
+from resnext_edu import widgets
+
+def text(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+def models(widget):
+    yield widget._model_name
+    for child in getattr(widget, "children", ()):
+        yield from models(child)
+
+seen = {"ipywidgets": ipywidgets.__version__, "readouts": [], "charts": [], "alts": [], "models": set()}
+box = widgets.cardinality_explorer()
+(c, keep, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
+for move in (lambda: setattr(c, "value", 8), lambda: setattr(keep, "value", False), lambda: setattr(d, "value", 20)):
+    move()
+    seen["readouts"].append(text(readout.value))
+    seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
+seen["models"] |= set(models(box))
+box = widgets.network_explorer()
+(depth, c, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
+for move in (lambda: setattr(depth, "value", 101), lambda: setattr(c, "value", 1), lambda: setattr(d, "value", 64)):
+    move()
+    seen["readouts"].append(text(readout.value))
+    seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
+seen["models"] = sorted(seen["models"] | set(models(box)))
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def explored():
+    """What the explorers show after a reader moves each control, in each environment (run in a subprocess)."""
+    found = {}
+    for name, (python, _) in ENVIRONMENTS.items():
+        if not Path(python).exists():
+            pytest.fail(f"{python} is missing: run `make reader` (`make test` does)")
+        result = subprocess.run([python, "-c", EXPLORE], capture_output=True, text=True, cwd=ROOT / "book")
+        assert result.returncode == 0, f"{name}:\n{result.stderr[-3000:]}"
+        found[name] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.slow  # starts a process in each environment; needs .venv-reader (`make reader`)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_explorers_respond_to_every_control_under_ipywidgets_7_and_8(explored, environment):
+    seen = explored[environment]
+    assert seen["ipywidgets"].startswith(ENVIRONMENTS[environment][1])
+    readouts = seen["readouts"]
+    assert "8 × 14d" in readouts[0] and "71,456" in readouts[0]  # keep the cost: Table 2's width for C = 8
+    assert f"{complexity.block_params(256, 256, 8, 20):,}" in readouts[2] and "8 × 20d" in readouts[2]
+    assert "44,177,704" in readouts[3] and "ResNet-101" in readouts[5] and "44,549,160" in readouts[5]
+    assert all(chart == [["image/png", "text/html", "text/plain"]] for chart in seen["charts"]), "one chart a move"
+    alts = [alt for (alt,) in seen["alts"]]  # the chart's <img> says what it shows, with the numbers of the readout
+    assert "C = 8, d = 14" in alts[0] and "71,456" in alts[0] and "69,632" in alts[0]
+    assert "ResNeXt-101 (32×4d)" in alts[3] and "44,177,704" in alts[3] and "44,549,160" in alts[3]
+    assert {m.removesuffix("Model") for m in seen["models"]} <= SHARED_WIDGETS
+
+
+@pytest.mark.slow
+def test_explorers_show_the_same_under_ipywidgets_7_and_8(explored):
+    newest, colab = explored.values()
+    assert colab["ipywidgets"] == COLAB_IPYWIDGETS
+    for key in ("readouts", "charts", "alts", "models"):
+        assert newest[key] == colab[key], key

@@ -107,7 +107,7 @@
       Object.assign(values, shown.values);
       for (const [key, input] of Object.entries(inputs)) input.set(values[key], shown.disabled.includes(key));
       readout.innerHTML = shown.html; // the library's HTML (it escapes every text it prints)
-      chart.replaceChildren(...(shown.chart ? [drawChart(shown.chart)] : []));
+      chart.replaceChildren(...(shown.chart ? [drawChart(shown.chart, shown.alt)] : []));
     }
 
     into.append(controls, readout, chart);
@@ -168,12 +168,12 @@
     return `${(value / panel.tick_scale).toLocaleString("en-US", format)}${panel.tick_suffix}`;
   }
 
-  function drawChart(chart) {
+  function drawChart(chart, alt) {
     const [width, height] = chart.size.map((inches) => inches * 72); // points, as matplotlib's font sizes
     const root = svg("svg", {
       viewBox: `0 0 ${width} ${height}`,
       role: "img",
-      "aria-label": chart.panels.map((p) => p.title).join("; "),
+      "aria-label": alt || chart.panels.map((p) => p.title).join("; "), // readouts' alt text, as in the kernel
       style: `max-width:${chart.size[0] * 100}px`, // the kernel's PNG: 100 dpi
       "font-family": FONT,
       fill: chart.ink,
