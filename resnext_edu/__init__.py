@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 #: The modules, in the order the book meets them: name -> what it is for.
 MODULES = {
+    "paper": "what the paper reports (Tables 1-8, Sec. 5.1, Appendix A), each value with its source",
     "complexity": "exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)",
     "names": "the one owner of the library's layer names",
     "style": "the book's palette, axes style, log2 axis and titles",
@@ -19,7 +20,7 @@ MODULES = {
     "models": "whole networks (Table 1) and the CIFAR ResNeXt-29",
     "equivalence": "convert: carry weights between forms (a), (b) and (c); depth-2 and depthwise twins",
     "introspect": "counts read off a built Keras model",
-    "plots": "figures drawn from the code: block diagrams (Figs. 1, 3), Tables 1-3",
+    "plots": "figures drawn from the code: block diagrams (Figs. 1, 3), Tables 1-3; the paper's Tables 4 and 7",
     "readouts": "what the explorers show (pure Python; the web book runs it in the browser)",
     "widgets": "explorers of cardinality and of whole networks (ipywidgets), over readouts",
     "data": "images to train on, and their tf.data pipelines",

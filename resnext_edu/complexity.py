@@ -9,13 +9,23 @@ numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's firs
 1x1 conv + BN projection shortcut where the shape changes; "same" padding.
 """
 
+import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 
 from resnext_edu._checks import positive_int
 
-#: Blocks per stage (conv2..conv5) for each ImageNet depth (paper Table 1; He et al. 2016).
-STAGE_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+#: Blocks per stage (conv2..conv5) of the named ImageNet depths; depth = 3 * sum(blocks) + 2. Any other stage
+#: table is ``blocks_per_stage=(...)``. The paper defines none of 26 and 38 (both are bottleneck stacks, not in it).
+STAGE_BLOCKS = {
+    26: (2, 2, 2, 2),  # timm's resnet26 (huggingface/pytorch-image-models, timm/models/resnet.py)
+    38: (2, 3, 5, 2),  # ResNet-38 of Ramachandran et al. 2019, "Stand-Alone Self-Attention in Vision Models"
+    50: (3, 4, 6, 3),  # Table 1; He et al. 2016
+    101: (3, 4, 23, 3),  # He et al. 2016
+    152: (3, 8, 36, 3),  # He et al. 2016
+    200: (3, 24, 36, 3),  # Table 4's ResNet-200: He et al. 2016b as in fb.resnet.torch (the paper's [15], [11])
+}
 
 
 @dataclass(frozen=True)
@@ -91,18 +101,50 @@ def _input_size(input_size, minimum):
     return sides
 
 
-def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224):
-    """ResNeXt-{depth} (C x d) for ImageNet, as in Table 1 (C=1, d=64 is ResNet-{depth})."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in STAGE_BLOCKS:
-        allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
-        hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
-        raise ValueError(f"depth must be one of {allowed}; got {depth!r}{hint}.")
+def stage_blocks(depth=None, blocks_per_stage=None):
+    """``(depth, blocks)`` of an ImageNet network: a named ``depth`` (``STAGE_BLOCKS``), or ``blocks_per_stage``
+    (four whole numbers >= 1, conv2..conv5), or both when they agree (depth = 3 * sum(blocks) + 2)."""
+    if blocks_per_stage is None:
+        depth = 50 if depth is None else depth
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth not in STAGE_BLOCKS:
+            allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
+            hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
+            raise ValueError(
+                f"depth must be one of {allowed}, or give blocks_per_stage=(n2, n3, n4, n5); got {depth!r}{hint}."
+            )
+        return depth, STAGE_BLOCKS[depth]
+    if isinstance(blocks_per_stage, (str, bytes)) or not hasattr(blocks_per_stage, "__len__"):
+        raise ValueError(f"blocks_per_stage must be four whole numbers >= 1 (conv2..conv5); got {blocks_per_stage!r}.")
+    if len(blocks_per_stage) != 4:
+        raise ValueError(
+            f"blocks_per_stage needs one count per stage conv2..conv5 (four); got {len(blocks_per_stage)}: "
+            f"{tuple(blocks_per_stage)!r}."
+        )
+    blocks = tuple(positive_int(f"blocks_per_stage[{i}]", n) for i, n in enumerate(blocks_per_stage))
+    implied = 3 * sum(blocks) + 2
+    if depth is not None and depth != implied:
+        raise ValueError(
+            f"depth {depth!r} disagrees with blocks_per_stage {blocks}: 3 layers per block plus the stem and the "
+            f"classifier make depth {implied}; give one of them, or both in agreement."
+        )
+    return implied, blocks
+
+
+def imagenet_architecture(
+    depth=None, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224, *, blocks_per_stage=None
+):
+    """ResNeXt-{depth} (C x d) for ImageNet, as in Table 1 (C=1, d=64 is ResNet-{depth}).
+
+    ``depth``: a named depth of ``STAGE_BLOCKS`` (default 50); or ``blocks_per_stage`` (conv2..conv5), e.g.
+    ``(3, 24, 36, 3)`` for ResNet-200 (Table 4).
+    """
+    depth, blocks = stage_blocks(depth, blocks_per_stage)
     cardinality = positive_int("cardinality", cardinality)
     bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
     num_classes = positive_int("num_classes", num_classes)
     stages = tuple(
         Stage(f"conv{i + 2}", n, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
-        for i, n in enumerate(STAGE_BLOCKS[depth])
+        for i, n in enumerate(blocks)
     )
     name = (
         f"resnet{depth}"
@@ -153,6 +195,21 @@ def cifar_architecture(
         depth=depth,
     )
     return with_size(arch, input_size)
+
+
+def with_blocks(arch, blocks_per_stage):
+    """``arch`` with ``blocks_per_stage`` blocks in its stages (one whole number >= 1 per stage; depth follows)."""
+    if isinstance(blocks_per_stage, (str, bytes)) or not hasattr(blocks_per_stage, "__len__"):
+        raise ValueError(f"blocks_per_stage must be whole numbers >= 1, one per stage; got {blocks_per_stage!r}.")
+    if len(blocks_per_stage) != len(arch.stages):
+        raise ValueError(
+            f"{arch.name} has {len(arch.stages)} stages; blocks_per_stage gives {len(blocks_per_stage)} counts."
+        )
+    blocks = [positive_int(f"blocks_per_stage[{i}]", n) for i, n in enumerate(blocks_per_stage)]
+    stages = tuple(dataclasses.replace(stage, blocks=n) for stage, n in zip(arch.stages, blocks))
+    depth = 3 * sum(blocks) + 2
+    name = re.sub(r"^(resnext|resnet)\d+", lambda m: f"{m.group(1)}{depth}", arch.name)
+    return dataclasses.replace(arch, name=name, stages=stages, depth=depth)
 
 
 def with_size(arch, input_size):
@@ -381,14 +438,26 @@ def architecture_macs(arch):
     return sum(row["macs"] for row in stage_table(arch))
 
 
-def model_params(depth, cardinality, bottleneck_width, num_classes=1000, *, batchnorm=True):
-    """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d)."""
-    return architecture_params(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes), batchnorm)
+def model_params(
+    depth=None, cardinality=32, bottleneck_width=4, num_classes=1000, *, batchnorm=True, blocks_per_stage=None
+):
+    """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d).
+
+    ``blocks_per_stage`` instead of (or agreeing with) ``depth``: any stage table, e.g. (3, 24, 36, 3).
+    """
+    arch = imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, blocks_per_stage=blocks_per_stage)
+    return architecture_params(arch, batchnorm)
 
 
-def model_macs(depth, cardinality, bottleneck_width, num_classes=1000, input_size=224):
-    """Multiply-adds of ResNeXt-{depth} (C x d) at ``input_size`` (4.23 G for ResNeXt-50 at 224)."""
-    return architecture_macs(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, input_size))
+def model_macs(
+    depth=None, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224, *, blocks_per_stage=None
+):
+    """Multiply-adds of ResNeXt-{depth} (C x d) at ``input_size`` (4.23 G for ResNeXt-50 at 224; any size, e.g.
+    Table 5's 320); ``blocks_per_stage`` as in ``model_params``."""
+    arch = imagenet_architecture(
+        depth, cardinality, bottleneck_width, num_classes, input_size, blocks_per_stage=blocks_per_stage
+    )
+    return architecture_macs(arch)
 
 
 def resnext29_params(cardinality=8, bottleneck_width=64, num_classes=10, *, batchnorm=True):
@@ -406,6 +475,8 @@ def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_siz
 
 __all__ = [
     "STAGE_BLOCKS",
+    "stage_blocks",
+    "with_blocks",
     "Stage",
     "Architecture",
     "imagenet_architecture",

@@ -20,12 +20,28 @@ def _check_input_shape(input_shape):
     return tuple(input_shape)
 
 
-def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto", block=None):
+def build(
+    arch,
+    input_shape,
+    form="auto",
+    *,
+    classifier_activation=None,
+    conv_implementation="auto",
+    block=None,
+    blocks_per_stage=None,
+):
     """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier.
 
     ``block``: a function called like ``blocks.resnext_block`` (default), to build the network of other blocks
     (``resnext_edu.pitfalls`` has faulty ones); it gets ``form`` and ``conv_implementation`` only if it is the default.
+    ``blocks_per_stage``: one count per stage of ``arch``, replacing its own (``complexity.with_blocks``).
     """
+    if not isinstance(arch, complexity.Architecture):
+        raise ValueError(
+            f"arch must be a complexity.Architecture (see complexity.imagenet_architecture); got {arch!r}."
+        )
+    if blocks_per_stage is not None:
+        arch = complexity.with_blocks(arch, blocks_per_stage)
     input_shape = _check_input_shape(input_shape)
     resolve_form(form)
     if block is not None and not callable(block):
@@ -64,11 +80,25 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
 
 
 def resnext(
-    depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_shape=(224, 224, 3), form="auto", **kwargs
+    depth=None,
+    cardinality=32,
+    bottleneck_width=4,
+    num_classes=1000,
+    input_shape=(224, 224, 3),
+    form="auto",
+    *,
+    blocks_per_stage=None,
+    **kwargs,
 ):
-    """ResNeXt-{depth} (C x d) for ImageNet (Table 1); depth 50, 101 or 152. Outputs logits."""
+    """ResNeXt-{depth} (C x d) for ImageNet (Table 1). Outputs logits.
+
+    ``depth``: one of ``complexity.STAGE_BLOCKS`` (26, 38, 50, 101, 152, 200; default 50), or any stage table as
+    ``blocks_per_stage=(n2, n3, n4, n5)`` (depth 3 * sum + 2; both may be given if they agree).
+    """
     _check_input_shape(input_shape)
-    arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]))
+    arch = complexity.imagenet_architecture(
+        depth, cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]), blocks_per_stage=blocks_per_stage
+    )
     return build(arch, input_shape, form, **kwargs)
 
 
@@ -118,6 +148,11 @@ def resnet152(**kwargs):
     return resnext(152, 1, 64, **kwargs)
 
 
+def resnet200(**kwargs):
+    """ResNet-200 (1 x 64d), stages of 3, 24, 36, 3 blocks: Table 4's deeper network (post-activation here)."""
+    return resnext(200, 1, 64, **kwargs)
+
+
 def resnext50_32x4d(**kwargs):
     """ResNeXt-50 (32 x 4d): 25,028,904 trainable parameters, 4.2 G multiply-adds (Table 3)."""
     return resnext(50, 32, 4, **kwargs)
@@ -131,6 +166,11 @@ def resnext101_32x4d(**kwargs):
 def resnext101_32x8d(**kwargs):
     """ResNeXt-101 (32 x 8d), torchvision's wide variant."""
     return resnext(101, 32, 8, **kwargs)
+
+
+def resnext101_64x4d(**kwargs):
+    """ResNeXt-101 (64 x 4d): Table 4's doubled cardinality, Table 5's best single model."""
+    return resnext(101, 64, 4, **kwargs)
 
 
 def resnext29_8x64d(**kwargs):
@@ -150,9 +190,11 @@ PRESETS = {
         resnet50,
         resnet101,
         resnet152,
+        resnet200,
         resnext50_32x4d,
         resnext101_32x4d,
         resnext101_32x8d,
+        resnext101_64x4d,
         resnext29_8x64d,
         resnext29_16x64d,
     )

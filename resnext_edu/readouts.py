@@ -12,12 +12,12 @@ SVG in the browser both draw). Imports only the standard library and those three
 import html
 
 from resnext_edu import complexity, style
-from resnext_edu._checks import positive_int
+from resnext_edu._checks import one_of, positive_int
 
 #: The cardinalities of the explorer's slider (the paper's Table 2 uses 1, 2, 4, 8, 32).
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 #: Depths of the network explorer (paper Table 1, He et al. 2016).
-DEPTHS = tuple(complexity.STAGE_BLOCKS)
+DEPTHS = (50, 101, 152)
 #: The map size of the conv2 stage at 224x224 input, where Table 2 counts a block's multiply-adds.
 CONV2_SIZE = 56
 RESNET_C, RESNET_D = 1, 64  # the ResNet bottleneck: one path of width 64 at conv2 (Table 1)
@@ -177,8 +177,10 @@ def network_readout(depth, c, d):
     Returns a dict: depth, cardinality, bottleneck_width, name, params (trainable, BN included:
     ``complexity.model_params``), macs (``complexity.model_macs``), resnet_params / resnet_macs
     of ResNet-{depth} (1 × 64d), their ratios, and stages: [{stage, params, macs}] from
-    ``complexity.stage_table``. Raises ``ValueError`` for a depth or width complexity refuses.
+    ``complexity.stage_table``. Raises ``ValueError`` for a depth other than ``DEPTHS`` (Table 1's) or a width
+    complexity refuses.
     """
+    one_of("depth", depth, DEPTHS)
     arch = complexity.imagenet_architecture(depth, c, d)
     resnet = complexity.imagenet_architecture(depth, RESNET_C, RESNET_D)
     params, macs = complexity.model_params(depth, c, d), complexity.model_macs(depth, c, d)

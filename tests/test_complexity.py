@@ -274,7 +274,10 @@ def test_width_for_cardinality_rejects_bad_cardinality(cardinality):
 
 
 def test_model_params_rejects_unknown_depth():
-    with pytest.raises(ValueError, match=r"depth must be one of 50, 101, 152; got 34"):
+    with pytest.raises(
+        ValueError,
+        match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage=\(n2, n3, n4, n5\); got 34",
+    ):
         complexity.model_params(34, 32, 4)
 
 

@@ -251,9 +251,9 @@ def test_scaled_down_cifar_resnext_keras_equals_analytic(c, d, n, out, stem):
 # --- bad arguments (README: names follow the paper; ImageNet nets downsample by 32, ResNeXt-29 by 4) ---
 
 
-@pytest.mark.parametrize("depth", [34, 18, 0, "50", None, True])
+@pytest.mark.parametrize("depth", [34, 18, 0, "50", 29.0, True])
 def test_resnext_rejects_unknown_depth(depth):
-    with pytest.raises(ValueError, match=r"depth must be one of 50, 101, 152"):
+    with pytest.raises(ValueError, match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage"):
         models.resnext(depth)
 
 

@@ -4,7 +4,7 @@ import math
 
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from resnext_edu import complexity
+from resnext_edu import complexity, paper
 from resnext_edu._checks import positive_int
 from resnext_edu.style import (
     BLUE,
@@ -19,22 +19,12 @@ from resnext_edu.style import (
     style_axes,
 )  # fmt: skip
 
-# --- the paper's data (the only numbers typed in) ---------------------------------------------
+# --- the paper's data (resnext_edu.paper) -----------------------------------------------------
 
-#: Top-1 error (%) on ImageNet-1K, 224x224 single-crop validation, of ResNet and ResNeXt at roughly
-#: equal complexity: Xie et al. 2017, "Aggregated Residual Transformations for Deep Neural
-#: Networks" (arXiv 1611.05431), Table 3. Reported by the paper, not computed by this library.
-PAPER_TABLE3 = (
-    dict(depth=50, cardinality=1, bottleneck_width=64, top1=23.9),
-    dict(depth=50, cardinality=2, bottleneck_width=40, top1=23.0),
-    dict(depth=50, cardinality=4, bottleneck_width=24, top1=22.6),
-    dict(depth=50, cardinality=8, bottleneck_width=14, top1=22.3),
-    dict(depth=50, cardinality=32, bottleneck_width=4, top1=22.2),
-    dict(depth=101, cardinality=1, bottleneck_width=64, top1=22.0),
-    dict(depth=101, cardinality=2, bottleneck_width=40, top1=21.7),
-    dict(depth=101, cardinality=4, bottleneck_width=24, top1=21.4),
-    dict(depth=101, cardinality=8, bottleneck_width=14, top1=21.3),
-    dict(depth=101, cardinality=32, bottleneck_width=4, top1=21.2),
+#: Alias of ``paper.TABLE3`` as dicts, for the chapters that still read it (new code: ``resnext_edu.paper``).
+PAPER_TABLE3 = tuple(
+    dict(depth=r.depth, cardinality=r.cardinality, bottleneck_width=r.bottleneck_width, top1=r.top1)
+    for r in paper.TABLE3
 )
 
 #: Table 2 is about the conv2 stage's block: 256-d in, 256-d out (Table 1's first stage).
