@@ -45,6 +45,15 @@ def _missed_by_counts():
     return frozenset(missed)
 
 
+@functools.cache
+def _stride_on_first_1x1_departures():
+    """What ``audit.compare`` reports for the small network built of blocks with the stride on the first 1x1."""
+    from resnext_edu import audit, models
+
+    model = models.build(SMALL, (32, 32, 3), block=_pitfalls().stride_on_first_1x1)
+    return frozenset(check.what for check in audit.compare(model, architecture=SMALL).departures)
+
+
 def _resnext50():
     return complexity.imagenet_architecture(50, 32, 4)
 
@@ -122,6 +131,31 @@ EXERCISES = (
                 lambda: "none",
                 "d doubles at every stage (Table 1), so at one stage it meets C = 32.",
                 compare=same_text,
+            ),
+        ),
+    ),
+    Exercise(
+        key="pitfalls-4",
+        question="Build the small network of blocks with the stride on the first 1x1: which checks does audit report?",
+        expected=_stride_on_first_1x1_departures,
+        hint="Only the stride moves: the same layers and weights as the paper's block, the stride on the first 1x1.",
+        mistakes=(
+            includes(
+                "trainable parameters",
+                "Moving the stride changes no weight. If the audit counts other parameters, your block has other "
+                "layers than the paper's: a conv bias (use_bias=False), a missing BatchNorm, or another width.",
+            ),
+            includes("conv biases", "The paper's convolutions have no bias (BatchNorm follows each): use_bias=False."),
+            includes("3x3: groups C, group width d", "Keep the 3x3 grouped as the paper's: C·d wide, groups=C."),
+            includes("branches merged by", "Add the shortcut to the residual branch (Eq. 3), do not concatenate it."),
+            leaves_out(
+                "stride at",
+                "The audit should find the stride on the first 1x1: give that layer `strides`, and the 3x3 none.",
+            ),
+            leaves_out(
+                "multiply-adds",
+                "With the stride on the first 1x1 that layer runs at the lower resolution: fewer multiply-adds. If "
+                "the audit finds the same count, the stride did not move.",
             ),
         ),
     ),
