@@ -31,6 +31,7 @@ def test_book_builds_with_warnings_as_errors(built_book, book):
 CHECK = re.compile(r'^exercises\.check\("([a-z0-9-]+)", answer\)$', re.M)
 SOLUTION = "#@title Solution\n"
 HINT = "<details><summary>Hint</summary>"
+SOLUTION_PROMPTS = {"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 
 
 def _text(cell):
@@ -66,6 +67,7 @@ def test_exercises_follow_the_pattern(chapter):
         assert solution["cell_type"] == "code" and _text(solution).startswith(SOLUTION), key
         assert CHECK.findall(_text(solution)) == [key], key
         assert "hide-input" in solution["metadata"].get("tags", []) and solution["metadata"].get("cellView") == "form"
+        assert solution["metadata"].get("mystnb") == SOLUTION_PROMPTS, key  # the book's toggle says what it hides
         assert [o.get("output_type") for o in solution["outputs"]] == ["stream"], key
         assert _stdout(solution) == f"{key}: correct.\n", key
     solutions = [c for c in cells if c["cell_type"] == "code" and _text(c).startswith(SOLUTION)]
@@ -92,4 +94,5 @@ def test_hints_and_solutions_are_collapsed_in_the_built_book(built_book, book):
             assert opened > page.rfind("</details>", 0, at), path.stem  # inside a <details> ...
             tag = page[opened : page.index(">", opened) + 1]
             assert "hide above-input" in tag and " open" not in tag, (path.stem, tag)  # ... that starts closed
+            assert "Show the solution" in page[opened : page.index("</summary>", opened)], path.stem
         assert not re.search(r"<details[^>]*\bopen\b", page), path.stem
