@@ -121,6 +121,18 @@ def test_late_bound_slices_hide_from_the_counts_but_not_from_the_probe():
     assert audit.compare(_small(pitfalls.bound_slices), architecture=SMALL).matches
 
 
+@pytest.mark.slow
+def test_the_stride_on_the_first_1x1_is_another_convention_that_only_moves_the_stride_and_the_cost():
+    """Keras' ResNet50 convention: same weights as the paper's block, fewer multiply-adds, the stride elsewhere."""
+    result = audit.compare(_small(pitfalls.stride_on_first_1x1), architecture=SMALL)
+    assert {c.what for c in result.departures} == {"stride at", "multiply-adds"}, str(result)
+    conv3 = next(c for c in result.departures if c.what == "stride at" and c.where == "conv3")
+    assert "1x1 before" in conv3.found and "3x3" in conv3.expected
+    model = next(c for c in result.departures if c.what == "multiply-adds")
+    assert int(model.found.replace(",", "")) < int(model.expected.replace(",", ""))
+    assert "stride_on_first_1x1" not in pitfalls.FAULTY_BLOCKS  # a convention, not one of the chapter's mistakes
+
+
 def test_late_bound_slices_compute_something_else():
     """The symptom: a path-numbered input shows every path reading the last group's channels."""
     x = keras.Input((1, 1, 8))

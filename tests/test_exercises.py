@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 
 from resnext_edu import exercises
-from resnext_edu.exercises.core import CORRECT, NOT_QUITE, UNANSWERED, Exercise, close, judge
+from resnext_edu.exercises.core import (
+    CORRECT,
+    NOT_QUITE,
+    UNANSWERED,
+    Exercise,
+    close,
+    includes,
+    judge,
+    leaves_out,
+    outside,
+    same_text,
+)
 
 KEYS = list(exercises.EXERCISES)
 
@@ -46,8 +57,9 @@ def test_each_likely_mistake_gets_its_own_hint(key):
 
 @pytest.mark.parametrize("key", KEYS)
 def test_an_answer_of_the_wrong_kind_is_not_quite_and_never_raises(key):
-    result = exercises.verdict(key, "forty-two")
-    assert result.status == NOT_QUITE and "got str" in result.line
+    wrong = 42 if isinstance(exercises.get(key).expected(), str) else "forty-two"
+    result = exercises.verdict(key, wrong)
+    assert result.status == NOT_QUITE and f"got {type(wrong).__name__}" in result.line
 
 
 def test_numpy_numbers_are_numbers():
@@ -67,3 +79,31 @@ def test_the_general_hint_when_no_mistake_matches():
     assert judge(exercise, (1, 2.001)).status == CORRECT
     assert judge(exercise, (1, 3)).line == "t-1: not quite. General hint."
     assert "a sequence of 2 values" in judge(exercise, (1, 2, 3)).line
+
+
+def test_a_set_answer_takes_any_collection_of_the_names_and_each_wrong_name_has_its_hint():
+    exercise = Exercise(
+        "t-2",
+        "?",
+        lambda: frozenset({"a"}),
+        "General hint.",
+        mistakes=(
+            outside(lambda: ("a", "b", "c"), "Unknown name."),
+            includes("b", "Not b."),
+            leaves_out("a", "Where is a?"),
+        ),
+    )
+    assert all(judge(exercise, answer).status == CORRECT for answer in ({"a"}, ["a"], ("a",), frozenset("a")))
+    assert judge(exercise, {"a", "zz"}).line.endswith("Unknown name.")
+    assert judge(exercise, ["a", "b"]).line.endswith("Not b.")
+    assert judge(exercise, set()).line.endswith("Where is a?")
+    assert judge(exercise, {"c", "a"}).line.endswith("General hint.")
+    assert "a set of names" in judge(exercise, "a").line
+    assert judge(exercise, [["a"]]).status == NOT_QUITE  # unhashable: never raises
+
+
+def test_text_answers_ignore_case_and_spaces():
+    exercise = Exercise("t-3", "?", lambda: "conv5", "General hint.", compare=same_text)
+    assert judge(exercise, " Conv5 ").status == CORRECT
+    assert judge(exercise, "conv4").line.endswith("General hint.")
+    assert "got int" in judge(exercise, 5).line

@@ -323,6 +323,13 @@ def test_stage_table_frame_text_and_html():
     assert html.startswith("<table") and html.count("<tr") == 1 + 6 + 1 and "25,028,904" in html
 
 
+def test_stage_table_frame_names_where_the_paper_specifies_the_network():
+    """Table 1 for the ImageNet design; the CIFAR ResNeXt-29 is specified in Sec. 5.3 and Appendix A."""
+    cifar = plots.stage_table_frame(complexity.cifar_architecture(8, 64))
+    assert repr(cifar).splitlines()[0] == "ResNeXt-29 (8×64d), 32×32 input (Sec. 5.3, Appendix A, computed)"
+    assert "Table 1" not in cifar._repr_html_()
+
+
 def test_network_functions_reject_what_is_not_a_network():
     with pytest.raises(ValueError, match="Architecture"):
         plots.network_diagram("resnext50")

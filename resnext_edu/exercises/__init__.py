@@ -9,11 +9,27 @@ each deserves. Keys name the chapter's topic (not its number) and the exercise's
 
 import difflib
 
-from resnext_edu.exercises import cardinality_vs_width
+from resnext_edu.exercises import (
+    cardinality_vs_width,
+    pitfalls,
+    resnet_bottleneck,
+    split_transform_merge,
+    start_here,
+    three_forms,
+    whole_network,
+)
 from resnext_edu.exercises.core import CORRECT, NOT_QUITE, UNANSWERED, Exercise, Mistake, Verdict, judge
 
 #: The modules holding each chapter's exercises (an ``EXERCISES`` tuple each), in the book's order.
-CHAPTERS = (cardinality_vs_width,)
+CHAPTERS = (
+    start_here,
+    resnet_bottleneck,
+    split_transform_merge,
+    three_forms,
+    cardinality_vs_width,
+    whole_network,
+    pitfalls,
+)
 
 #: Every exercise by key.
 EXERCISES = {exercise.key: exercise for chapter in CHAPTERS for exercise in chapter.EXERCISES}

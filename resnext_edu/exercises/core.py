@@ -95,9 +95,15 @@ def _is_number(x):
     return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
+def _is_collection(x):
+    return isinstance(x, (set, frozenset, tuple, list))
+
+
 def _same_kind(answer, expected):
     if _is_number(expected):
         return _is_number(answer)
+    if isinstance(expected, (set, frozenset)):  # a set of names: any collection of them will do
+        return _is_collection(answer)
     if isinstance(expected, (bool, str)):
         return isinstance(answer, type(expected))
     if isinstance(expected, (tuple, list)):
@@ -112,6 +118,8 @@ def _kind_hint(expected, answer):
         want = "True or False"
     elif isinstance(expected, str):
         want = "a string"
+    elif isinstance(expected, (set, frozenset)):
+        want = "a set of names, e.g. {'name_one', 'name_two'} (or set() for none)"
     elif isinstance(expected, (tuple, list)):
         want = f"a sequence of {len(expected)} values"
     else:
@@ -127,9 +135,16 @@ def exact(answer, expected):
             and len(answer) == len(expected)
             and all(exact(a, e) for a, e in zip(answer, expected))
         )
+    if isinstance(expected, (set, frozenset)):
+        return _is_collection(answer) and set(answer) == set(expected)
     if isinstance(expected, bool) or isinstance(answer, bool):
         return answer is expected or (isinstance(answer, bool) and answer == expected)
     return bool(answer == expected)
+
+
+def same_text(answer, expected):
+    """Equal strings, ignoring case and surrounding spaces ("Conv5 " is "conv5")."""
+    return isinstance(answer, str) and answer.strip().casefold() == expected.strip().casefold()
 
 
 def close(rel=1e-3, abs_tol=0.0):
@@ -162,6 +177,29 @@ def scaled_by(factor, hint, rel=1e-6):
         lambda answer, expected: math.isclose(answer, expected * factor(), rel_tol=rel),
         hint,
         lambda expected: expected * factor(),
+    )
+
+
+def includes(item, hint):
+    """The mistake of a set answer that includes ``item``, which the right set does not."""
+    return Mistake(
+        lambda answer, expected: item in set(answer) and item not in expected, hint, lambda expected: {*expected, item}
+    )
+
+
+def leaves_out(item, hint):
+    """The mistake of a set answer that leaves out ``item``, which the right set holds."""
+    return Mistake(
+        lambda answer, expected: item in expected and item not in set(answer),
+        hint,
+        lambda expected: {*expected} - {item},
+    )
+
+
+def outside(allowed, hint, example="no_such_name"):
+    """The mistake of a set answer holding something other than the ``allowed()`` names (a typo, a wrong name)."""
+    return Mistake(
+        lambda answer, expected: not set(answer) <= set(allowed()), hint, lambda expected: {*expected, example}
     )
 
 

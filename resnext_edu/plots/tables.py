@@ -10,8 +10,9 @@ class StageTable:
 
     columns = ("stage", "output size", "blocks", "out channels", "group width (C)", "params", "multiply-adds")
 
-    def __init__(self, name, input_size, rows):
+    def __init__(self, name, input_size, rows, source="Table 1"):
         self.name = name
+        self.source = source  # where the paper specifies the network
         self.input_size = input_size
         self.rows = rows  # raw numbers, one dict per stage (as complexity.stage_table)
         self.total_params = sum(r["params"] for r in rows)
@@ -19,7 +20,7 @@ class StageTable:
 
     @property
     def title(self):
-        return f"{self.name}, {input_text(self.input_size)} (Table 1, computed)"
+        return f"{self.name}, {input_text(self.input_size)} ({self.source}, computed)"
 
     def cells(self):
         """The table's text: one tuple of strings per stage, then the total."""
@@ -81,7 +82,9 @@ def stage_table_frame(arch):
 
     ``arch`` is a ``complexity.Architecture`` (rows from ``complexity.stage_table``) or a model
     built by ``resnext_edu.models`` (rows read from its layers). Columns: stage, output size,
-    blocks, out channels, group width (C), params, multiply-adds.
+    blocks, out channels, group width (C), params, multiply-adds. Its caption names where the paper
+    specifies the network: Table 1 (ImageNet, a 7x7 stem), or Sec. 5.3 and Appendix A (CIFAR, a 3x3 stem).
     """
     name, size, rows = network_rows(arch)
-    return StageTable(name, size, [{k: v for k, v in r.items() if k not in ("lines", "note")} for r in rows])
+    source = "Table 1" if rows[0]["lines"][0].startswith("7x7") else "Sec. 5.3, Appendix A"
+    return StageTable(name, size, [{k: v for k, v in r.items() if k not in ("lines", "note")} for r in rows], source)
