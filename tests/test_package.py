@@ -37,7 +37,9 @@ def test_no_library_module_is_longer_than_a_few_hundred_lines():
 
 def test_layer_names_are_typed_only_by_their_owner():
     """A layer-name f-string ("{block}_conv1", "{name}_path{i}_bn2") outside ``names`` would not fail on a rename."""
-    pattern = re.compile(r"""f["'][^"']*\{[^}]+\}_(?:path\{|block\{|conv\d|bn\d|relu\d|shortcut_|sum\b|concat\b|add\b|out\b)""")
+    pattern = re.compile(
+        r"""f["'][^"']*\{[^}]+\}_(?:path\{|block\{|conv\d|bn\d|relu\d|shortcut_|sum\b|concat\b|add\b|out\b)"""
+    )
     found = [
         f"{path.relative_to(LIBRARY)}:{i}"
         for path in LIBRARY.rglob("*.py")
