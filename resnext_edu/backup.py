@@ -25,8 +25,8 @@ WEIGHTS, METADATA, INCOMPLETE, ATTRIBUTE = "model.weights.h5", "backup.json", "i
 _UNIT = re.compile(r"epoch-(\d{6})")
 _KEYS = {"format", "epoch", "sha256", "settings", "history", "train_seconds", "step_seconds", "seconds"}
 
-#: Called with "weights" (weights written, metadata not yet) and "committed" (the new unit renamed into place, the old
-#: one not yet deleted) during every write; tests set it to kill the process there. None in normal use.
+#: Called as ``on_write_stage(stage, epoch)`` with "weights" (weights written, metadata not yet) and "committed" (the
+#: new unit renamed into place, the old one not yet deleted) during every write; tests set it to kill the process there.
 on_write_stage = None
 
 
@@ -176,7 +176,7 @@ def write(backup_dir, model, epoch, metadata):
     with h5py.File(weights, "r+") as f:
         f.attrs[ATTRIBUTE] = epoch
     _fsync(weights)
-    _stage("weights")
+    _stage("weights", epoch)
     record = {"format": FORMAT, "epoch": epoch, "sha256": _sha256(weights), **metadata}
     with open(os.path.join(staging, METADATA), "w", encoding="utf-8") as f:
         json.dump(record, f)
@@ -186,14 +186,14 @@ def write(backup_dir, model, epoch, metadata):
     older = [path for _, path in _entries(backup_dir)]
     os.rename(staging, os.path.join(backup_dir, f"epoch-{epoch:06d}"))  # the commit
     _fsync(backup_dir)
-    _stage("committed")
+    _stage("committed", epoch)
     for path in older:
         shutil.rmtree(path)
 
 
-def _stage(name):
+def _stage(name, epoch):
     if on_write_stage is not None:
-        on_write_stage(name)
+        on_write_stage(name, epoch)
 
 
 def clean(backup_dir):
