@@ -91,6 +91,17 @@ def _signature(model):
     return f"{len(model.weights)} arrays, {params:,} numbers, shapes {hashlib.sha256(shapes.encode()).hexdigest()[:12]}"
 
 
+def _reason(error):
+    """What TensorFlow says went wrong, without the traceback it puts first."""
+    lines = [line.strip() for line in str(getattr(error, "message", error)).splitlines()]
+    lines = [
+        line
+        for line in lines
+        if line and not line.startswith(("File ", "Graph execution error", "Detected at node", "[[", "The error could"))
+    ]
+    return " ".join(lines[:3]) or type(error).__name__
+
+
 def _barrier(strategy):
     """Wait for every worker of a multi-worker strategy (an all-reduce of one number); nothing otherwise."""
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -169,26 +180,30 @@ class Session:
 
     def fit(self, first, last, bar, callbacks):
         """Run epochs ``first`` .. ``last - 1`` (counted from 0), drawing on ``bar``; back up after each."""
+        from resnext_edu import cluster
+
         self.model._initial_epoch = None  # Keras 3.15 leaves a restored epoch on the model; fit must not skip any
         start = time.perf_counter()
         record = _Record(self, bar, start)
+        multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
         try:
-            self.model.fit(
-                self.train_ds,
-                validation_data=self.val_ds,
-                initial_epoch=first,
-                epochs=last,
-                verbose=0,
-                shuffle=False,
-                callbacks=[record, *callbacks],
-            )
+            with cluster.keras_fit_fixes(self.model, self.strategy) if multi_worker else contextlib.nullcontext():
+                self.model.fit(
+                    self.train_ds,
+                    validation_data=self.val_ds,
+                    initial_epoch=first,
+                    epochs=last,
+                    verbose=0,
+                    shuffle=False,
+                    callbacks=[record, *callbacks],
+                )
         except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError) as error:
-            if not isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            if not multi_worker:
                 raise
             raise WorkerLost(
-                f"a worker of the cluster stopped responding in epoch {self.done + 1} "
-                f"({type(error).__name__}: {str(error).splitlines()[0]}). Training cannot go on without it: restart "
-                f"every worker with the same backup_dir to resume after epoch {self.done}, the last completed one."
+                f"a worker of the cluster stopped responding in epoch {self.done + 1} ({type(error).__name__}: "
+                f"{_reason(error)}). Training cannot go on without it: restart every worker with the same "
+                f"backup_dir to resume after epoch {self.done}, the last completed one."
             ) from None
         finally:
             self.seconds += time.perf_counter() - start - record.counted
