@@ -15,8 +15,8 @@ so that model summaries read like the paper's table and ``equivalence.convert`` 
 
 import keras
 
-from resnext_edu import layers
-from resnext_edu._checks import FORMS, one_of, positive_int
+from resnext_edu import complexity, layers
+from resnext_edu._checks import FORMS, fits_in_memory, one_of, positive_int
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
@@ -84,6 +84,7 @@ def resnext_block(
     d = positive_int("bottleneck_width", bottleneck_width)
     strides = positive_int("strides", strides)
     form = resolve_form(form, c)
+    fits_in_memory(complexity.block_weights(in_channels, filters, c, d, strides), "this block")
     if name is None:
         name = f"resnext_block_{keras.backend.get_uid('resnext_block')}"
     elif not isinstance(name, str) or not name:

@@ -20,7 +20,7 @@ OPTIMIZERS = {"adamw": dict(learning_rate=1e-2, weight_decay=1e-4), "sgd": dict(
 MOMENTUM = 0.9
 #: How the learning rate moves over the run: along a cosine to 0, in steps (x ``factor`` at each milestone), or not.
 SCHEDULES = ("cosine", "step", "constant")
-AUGMENTATIONS = ("shift-zoom", "pad-crop-flip", "none")  # as resnext_edu.data.AUGMENTATIONS
+AUGMENTATIONS = ("shift-zoom", "pad-crop-flip", "none")  # as resnext_edu.pipeline.AUGMENTATIONS
 
 
 def finite_rate(name, value, *, zero=False):
@@ -113,10 +113,10 @@ class Recipe:
         return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
 
     def datasets(self, splits, seed=0, **kwargs):
-        """``data.make_datasets(splits, batch_size, augment, seed)`` with this recipe's batch and augmentation."""
-        from resnext_edu import data
+        """``pipeline.make_datasets(splits, batch_size, augment, seed)`` with this recipe's batch and augmentation."""
+        from resnext_edu import pipeline
 
-        return data.make_datasets(splits, self.batch_size, self.augmentation, seed, **kwargs)
+        return pipeline.make_datasets(splits, self.batch_size, self.augmentation, seed, **kwargs)
 
 
 _SGD = []

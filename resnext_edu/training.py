@@ -25,10 +25,10 @@ import keras
 
 from resnext_edu import style
 from resnext_edu._checks import positive_int
+from resnext_edu._session import Session, WorkerLost, count_batches
 from resnext_edu.progress import Progress
 from resnext_edu.progress import check as check_progress
 from resnext_edu.recipes import MOMENTUM, OPTIMIZERS, PAPER_CIFAR, Recipe
-from resnext_edu.session import Session, WorkerLost, count_batches
 
 
 class TrainingInterrupted(RuntimeError):

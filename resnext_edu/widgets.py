@@ -220,10 +220,11 @@ def network_readout(depth, c, d):
         dict(stage=row["stage"], params=row["params"], macs=row["macs"]) for row in complexity.stage_table(resnet)
     ]
     name = arch.display_name
+    first = arch.stages[0]  # plain ints, whatever integer type came in (numpy's too)
     return dict(
-        depth=depth,
-        cardinality=c,
-        bottleneck_width=d,
+        depth=arch.depth,
+        cardinality=first.cardinality,
+        bottleneck_width=first.bottleneck_width,
         name=name,
         params=params,
         macs=macs,

@@ -247,3 +247,27 @@ def test_make_datasets_refuses_an_augmentation_it_does_not_know(digits):
     with pytest.raises(ValueError, match="batch_size"):
         data.make_datasets(digits, batch_size=5000)
     assert int(data.make_datasets(digits, batch_size=5000, drop_remainder=False)[0].cardinality()) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [(dict(validation=0.001), "validation=0.001"), (dict(test=0.001), "test=0.001")]
+)
+def test_digits_splits_too_small_for_every_class(kwargs, match):
+    with pytest.raises(ValueError, match=match + " holds out 2 of the 1,797 images, fewer than one per class"):
+        data.load_digits(**kwargs)
+
+
+def test_cifar10_bad_loaders():
+    wanted = r"loader must be a function returning \(\(x_train, y_train\), \(x_test, y_test\)\)"
+    for loader, match in (
+        ("/data/cifar-10-batches-py", wanted + ".*a path"),
+        (5, wanted),
+        (lambda: 5, wanted + ".*it returned int"),
+        (lambda: ((1, 2, 3), (4, 5)), wanted),
+        (
+            lambda: open("/nonexistent/cifar-10/data_batch_1", "rb"),
+            "the CIFAR-10 loader '<lambda>' failed: .*No such file",
+        ),
+    ):
+        with pytest.raises(ValueError, match=match):
+            data.load_cifar10(loader=loader)

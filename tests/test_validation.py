@@ -8,6 +8,7 @@ with a message naming the argument (GUIDE.md §4: names follow the paper, ``card
 """
 
 import keras
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -245,3 +246,78 @@ def test_block_params_rejects_any_invalid_count(argument, value):
     kwargs = {"in_channels": 256, "out_channels": 256, "cardinality": 4, "bottleneck_width": 4, argument: value}
     with pytest.raises(ValueError, match=rf"{argument} must be a whole number >= 1"):
         complexity.block_params(**kwargs)
+
+
+# --- numpy integers are integers; other types, and sizes no machine holds, get a ValueError ----------------------
+
+
+def test_numpy_integers_are_integers_everywhere():
+    assert complexity.model_params(np.int64(50), np.int64(32), np.int32(4)) == 25_028_904
+    arch = complexity.imagenet_architecture(np.int64(50), np.int64(32), np.int64(4))
+    assert arch.depth == 50 and type(arch.depth) is int and arch.display_name == "ResNeXt-50 (32×4d)"
+    assert complexity.width_for_cardinality(np.int64(32), np.int64(256), np.int64(256), np.int64(64)) == 4
+    model = models.resnext(np.int64(50), np.int64(2), np.int64(4), num_classes=np.int64(10), input_shape=(64, 64, 3))
+    assert model.name == "resnext50_2x4d" and model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("arch", ["resnext50", 50, None, {"depth": 50}])
+def test_architectures_are_architectures(arch):
+    with pytest.raises(ValueError, match="arch must be a complexity.Architecture"):
+        models.build(arch, (224, 224, 3))
+    for function in (complexity.architecture_params, complexity.architecture_macs, complexity.stage_table):
+        with pytest.raises(ValueError, match="Architecture"):
+            function(arch)
+
+
+def test_a_block_that_no_machine_holds_is_refused_with_its_estimate(block_input):
+    with pytest.raises(ValueError, match=r"this block would hold about 360,054,400,256 weights \(1,341\.3 GiB"):
+        blocks.resnext_block(block_input, 64, 4, 100000)  # a 3x3x100000x400000 grouped kernel
+    with pytest.raises(ValueError, match="the network resnext50_32x1000000d would hold about"):
+        models.resnext(50, 32, 10**6)
+
+
+@pytest.mark.parametrize("form", ["a", "b", "c"])
+@pytest.mark.parametrize(
+    "in_channels, filters, c, d, strides", [(64, 64, 4, 4, 1), (32, 64, 2, 8, 2), (16, 16, 1, 4, 1)]
+)
+def test_block_weights_counts_what_keras_allocates(form, in_channels, filters, c, d, strides):
+    x = keras.Input((8, 8, in_channels))
+    block = keras.Model(x, blocks.resnext_block(x, filters, c, d, strides, form=form))
+    allocated = sum(int(np.prod(w.shape)) for w in block.weights)  # BatchNorm's moving statistics included
+    assert complexity.block_weights(in_channels, filters, c, d, strides) == allocated
+
+
+def _width_by_search(c, in_channels, out_channels, reference_width):
+    """The former width_for_cardinality: every width from 1 up, the nearer of the last two; a tie to the smaller."""
+    target = complexity.block_params(in_channels, out_channels, 1, reference_width)
+    d = 1
+    while complexity.block_params(in_channels, out_channels, c, d + 1) <= target:
+        d += 1
+    below = abs(target - complexity.block_params(in_channels, out_channels, c, d))
+    above = abs(complexity.block_params(in_channels, out_channels, c, d + 1) - target)
+    return d if below <= above else d + 1
+
+
+def test_width_for_cardinality_in_closed_form_is_the_search_it_replaces():
+    for c in (1, 2, 3, 4, 5, 8, 16, 32, 64, 100, 1000):
+        for in_channels in (1, 3, 16, 64, 256, 1024):
+            for out_channels in (1, 8, 16, 256, 2048):
+                for reference in [*range(1, 70), 100, 128, 255, 256, 512, 1000]:
+                    d = complexity.width_for_cardinality(c, in_channels, out_channels, reference)
+                    assert d == _width_by_search(c, in_channels, out_channels, reference), (c, in_channels, reference)
+    assert [complexity.width_for_cardinality(c) for c in (1, 2, 4, 8, 32)] == [64, 40, 24, 14, 4]  # Table 2
+
+
+def test_width_for_cardinality_breaks_a_tie_for_the_smaller_width():
+    """C = 2, 1 -> 8 channels, reference d = 8: 648 weights; d = 5 gives 540, d = 6 gives 756: 108 either side."""
+    target, cost = complexity.block_params(1, 8, 1, 8), lambda d: complexity.block_params(1, 8, 2, d)
+    assert (target, cost(5), cost(6)) == (648, 540, 756)
+    assert complexity.width_for_cardinality(2, 1, 8, 8) == 5 == _width_by_search(2, 1, 8, 8)
+
+
+def test_width_for_cardinality_at_a_reference_width_of_a_million():
+    """The search took over a second here; the closed form is exact at any size (integer square root)."""
+    d = complexity.width_for_cardinality(32, 256, 256, 10**6)
+    target, cost = complexity.block_params(256, 256, 1, 10**6), lambda w: complexity.block_params(256, 256, 32, w)
+    assert cost(d) <= target < cost(d + 1) or cost(d - 1) <= target < cost(d)
+    assert min(d - 1, d, d + 1, key=lambda w: (abs(cost(w) - target), w)) == d

@@ -3,7 +3,7 @@
 ``Session.start`` checks everything a run needs before its first step — the datasets (``tf.data`` pipelines of
 ``(images, labels)`` batches, not empty, every label a class of the model), the strategy, the model — compiles the
 model for the recipe and restores the backup, if any (``resnext_edu.backup``). ``Session.fit`` runs epochs with the
-callbacks that set the pipelines' epoch (``data.set_epoch``), time the steps, draw the progress and back up after
+callbacks that set the pipelines' epoch (``pipeline.set_epoch``), time the steps, draw the progress and back up after
 every epoch; ``Session.finish`` deletes the backup and returns the ``TrainingResult`` of the whole run.
 """
 
@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resnext_edu import backup, data
+from resnext_edu import backup, pipeline
 from resnext_edu.progress import epoch_line
 
 
@@ -237,7 +237,7 @@ class _Record(keras.callbacks.Callback):
         self._epoch_start = self._step = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        data.set_epoch(epoch)
+        pipeline.set_epoch(epoch)
         self._epoch_start, self._steps = time.perf_counter(), 0
 
     def on_train_batch_begin(self, batch, logs=None):
