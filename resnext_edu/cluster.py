@@ -10,7 +10,7 @@ over gRPC, every step.
 - ``local_workers(n)``: n "127.0.0.1:port" addresses with ports free now.
 - ``run_workers(n, out_dir, ...)``: start n worker processes (``python -m resnext_edu.cluster``), wait for all of them
   (a bounded time), and return what each reported: exit code, result (history, resumed epochs), final weights, log.
-- ``python -m resnext_edu.cluster CONFIG``: one worker. It trains a network of the book on the digits with
+- ``python -m resnext_edu.cluster CONFIG``: one worker. It trains a network of the book on the digits (or CIFAR-10) with
   ``training.train(..., strategy=distribute.strategy_for("multi-worker"), backup_dir=...)`` — chapter *Scaling
   out*'s run by default — and writes its result into ``CONFIG["out"]/worker-<index>``. Without ``TF_CONFIG`` it trains
   the same network on one process (the reference a cluster must agree with). ``CONFIG["kill"] = [worker, epoch,
@@ -31,16 +31,16 @@ import time
 
 from resnext_edu._checks import positive_int
 
-#: The networks a worker can train: chapter *Scaling out*'s (chapter 6's 4x8d) on 32x32 digits, or a tiny one on 16x16.
-NETWORKS = {
-    "chapter": dict(cardinality=4, bottleneck_width=8, image_size=32, blocks_per_stage=1, out_channels=64,
-                    stem_filters=32),
-    "tiny": dict(cardinality=2, bottleneck_width=2, image_size=16, blocks_per_stage=1, out_channels=8, stem_filters=4),
-}  # fmt: skip
+#: The networks a worker can train: chapter *Scaling out*'s (chapter 6's 4x8d) on 32x32 images, or a tiny one on 16x16.
+NETWORKS = {  # name: (image side, models.resnext_cifar's arguments)
+    "chapter": (32, dict(cardinality=4, bottleneck_width=8, blocks_per_stage=1, out_channels=64, stem_filters=32)),
+    "tiny": (16, dict(cardinality=2, bottleneck_width=2, blocks_per_stage=1, out_channels=8, stem_filters=4)),
+}
 #: What a worker does unless told otherwise: chapter *Scaling out*'s run (512 digits, 64 a step, 2 epochs, seed 0).
 DEFAULTS = {
     "network": "chapter",  # one of NETWORKS
-    "images": 512,  # the first training digits; 64 a step (the global batch), split between the workers
+    "dataset": "digits",  # or "cifar10" (data.load: a download), for the "chapter" network
+    "images": 512,  # the first training images (None: all); 64 a step (the global batch), split between the workers
     "global_batch": 64,
     "epochs": 2,
     "seed": 0,  # of the initial weights
@@ -245,19 +245,16 @@ def _worker(config):
     multi = "TF_CONFIG" in os.environ
     index = json.loads(os.environ["TF_CONFIG"])["task"]["index"] if multi else 0
     strategy = distribute.strategy_for("multi-worker", timeout=config["timeout"]) if multi else None
-    network = dict(NETWORKS[config["network"]])
-    size = network.pop("image_size")
-    splits = data.load_digits(image_size=size, seed=config["seed"])
+    size, network = NETWORKS[config["network"]]
+    options = {"image_size": size} if config["dataset"] == "digits" else {}
+    splits = data.load(config["dataset"], seed=config["seed"], **options)
     batch = config["global_batch"]
     train_ds = data.make_datasets(splits, batch_size=batch, augment=False, shuffle=False)[0]
-    train_ds = train_ds.take(config["images"] // batch)
+    if config["images"] is not None:
+        train_ds = train_ds.take(config["images"] // batch)
 
     def build():
-        return models.resnext_cifar(
-            network["cardinality"], network["bottleneck_width"], splits.num_classes, splits.image_shape,
-            blocks_per_stage=network["blocks_per_stage"], out_channels=network["out_channels"],
-            stem_filters=network["stem_filters"],
-        )  # fmt: skip
+        return models.resnext_cifar(num_classes=splits.num_classes, input_shape=splits.image_shape, **network)
 
     keras.utils.set_random_seed(config["seed"])
     weights = build().get_weights()  # as distribute.compare_runs: one set of initial weights for every run
@@ -270,7 +267,7 @@ def _worker(config):
         epochs=config["epochs"],
         strategy=strategy,
         backup_dir=config["backup_dir"],
-        callbacks=[_KillAt(*kill[1:])] if kill and kill[0] == index else [],
+        callbacks=[_kill_at(*kill[1:])] if kill and kill[0] == index else [],
         progress="lines",
         label=f"worker {index}" if multi else "1 process",
     )
@@ -280,35 +277,41 @@ def _worker(config):
         json.dump(dataclasses.asdict(result), f)
 
 
-def _killer():
+def _kill_at(epoch, step):
+    """A callback that kills this process with SIGKILL after step ``step`` of epoch ``epoch`` (both from 1)."""
     import keras
 
-    class KillAt(keras.callbacks.Callback):
-        """Kill this process with SIGKILL after step ``step`` of epoch ``epoch`` (both from 1), as a dying machine."""
+    now = {}
 
-        def __init__(self, epoch, step):
-            super().__init__()
-            self.at, self.epoch = [epoch, step], None
+    def begin(e, logs=None):
+        now["epoch"] = e + 1
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch + 1
+    def end(batch, logs=None):
+        if (now["epoch"], batch + 1) == (epoch, step):
+            print(f"killing this worker (SIGKILL) after step {step} of epoch {epoch}", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
 
-        def on_train_batch_end(self, batch, logs=None):
-            if [self.epoch, batch + 1] == self.at:
-                print(f"killing this worker (SIGKILL) after step {batch + 1} of epoch {self.epoch}", flush=True)
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    return KillAt
-
-
-def _KillAt(epoch, step):
-    return _killer()(epoch, step)
+    return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_train_batch_end=end)
 
 
 def main(argv=None):
+    """``python -m resnext_edu.cluster CONFIG``: one worker (module docstring); CONFIG is JSON, overriding DEFAULTS."""
     argv = sys.argv[1:] if argv is None else argv
     _worker({**DEFAULTS, **json.loads(argv[0])})
 
+
+__all__ = [
+    "NETWORKS",
+    "DEFAULTS",
+    "tf_config",
+    "check_tf_config",
+    "multi_worker_strategy",
+    "keras_fit_fixes",
+    "local_workers",
+    "WorkerRun",
+    "run_workers",
+    "main",
+]
 
 if __name__ == "__main__":
     main()
