@@ -45,7 +45,7 @@ DEFAULTS = {
     "epochs": 2,
     "seed": 0,  # of the initial weights
     "synchronized": True,  # BatchNorm statistics all-reduced: every weight, moving statistics too, the same everywhere
-    "timeout": 60,  # seconds an all-reduce waits for a worker before it fails (strategy_for's timeout)
+    "timeout": 120,  # seconds an all-reduce waits for a worker before it fails (a dead one is noticed sooner)
     "backup_dir": None,  # the cluster's backup (written by worker 0, read by all)
     "kill": None,  # [worker, epoch, step]: that worker kills itself with SIGKILL after that step
 }

@@ -23,9 +23,9 @@ LIMIT = 400  # seconds: a cluster that has not ended by then is killed (and the 
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
     folder = str(root / "backup")
-    killed = cluster.run_workers(2, root / "killed", backup_dir=folder, kill=[0, 2, 3], timeout=20, time_limit=LIMIT)
+    killed = cluster.run_workers(2, root / "killed", backup_dir=folder, kill=[0, 2, 3], time_limit=LIMIT)
     left = sorted(os.listdir(folder))
-    restarted = cluster.run_workers(2, root / "restarted", backup_dir=folder, timeout=20, time_limit=LIMIT)
+    restarted = cluster.run_workers(2, root / "restarted", backup_dir=folder, time_limit=LIMIT)
     single = cluster.run_workers(1, root / "single", time_limit=LIMIT)
     return killed, left, restarted, single[0], os.path.exists(folder)
 
