@@ -40,6 +40,14 @@ def count_batches(dataset):
     return tuple(int(v) for v in dataset.reduce((zero, zero, big, -big), add))
 
 
+def compile_model(model, optimizer):
+    """Compile for classification on logits: sparse categorical cross-entropy and accuracy."""
+    model.compile(
+        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
+    return model
+
+
 def _check_dataset(name, dataset):
     """A ``tf.data.Dataset`` of ``(images, labels)`` batches with integer class labels; its counts."""
     hint = (
@@ -52,8 +60,9 @@ def _check_dataset(name, dataset):
     if not isinstance(spec, tuple) or len(spec) != 2 or not all(isinstance(s, tf.TensorSpec) for s in spec):
         raise ValueError(f"{hint}; got elements {spec}.")
     images, labels = spec
-    if not labels.dtype.is_integer or labels.shape.rank not in (1, 2, None) or images.shape.rank in (0, 1):
-        raise ValueError(f"{hint}; got images {images} and labels {labels}.")
+    one_hot = labels.shape.rank == 2 and labels.shape[-1] not in (1, None)
+    if not labels.dtype.is_integer or labels.shape.rank not in (1, 2, None) or one_hot or images.shape.rank in (0, 1):
+        raise ValueError(f"{hint}, shape (batch,) or (batch, 1); got images {images} and labels {labels}.")
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError(f"{name} must be finite (one pass is one epoch); it repeats forever.")
     batches, images, low, high = count_batches(dataset)
@@ -118,14 +127,14 @@ class Session:
                 "strategy must be a tf.distribute.Strategy (distribute.strategy_for('mirrored') makes one) or None; "
                 f"got {strategy!r}."
             )
+        if not isinstance(model, keras.Model) and not callable(model):
+            raise ValueError(f"model must be a Keras model, or a function returning one; got {model!r}.")
         steps, images, low, high = _check_dataset("train_ds", train_ds)
         lows, highs = [low], [high]
         if val_ds is not None:
             _, _, low, high = _check_dataset("val_ds", val_ds)
             lows.append(low)
             highs.append(high)
-        if not isinstance(model, keras.Model) and not callable(model):
-            raise ValueError(f"model must be a Keras model, or a function returning one; got {model!r}.")
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             if not isinstance(model, keras.Model):
                 model = model()
@@ -138,11 +147,7 @@ class Session:
                 f"logits); the data holds labels from {min(lows)} to {max(highs)}."
             )
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model.compile(
-                optimizer=recipe.make_optimizer(steps),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"],
-            )
+            compile_model(model, recipe.make_optimizer(steps))
         session = cls(model, train_ds, val_ds, recipe, label, strategy, backup_dir, steps, images)
         session._restore(restart)
         return session
@@ -182,7 +187,7 @@ class Session:
         """Run epochs ``first`` .. ``last - 1`` (counted from 0), drawing on ``bar``; back up after each."""
         from resnext_edu import cluster
 
-        self.model._initial_epoch = None  # Keras 3.15 leaves a restored epoch on the model; fit must not skip any
+        self.model._initial_epoch = None  # left by Keras' BackupAndRestore (3.15), fit would prefer it to first
         start = time.perf_counter()
         record = _Record(self, bar, start)
         multi_worker = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
@@ -197,7 +202,7 @@ class Session:
                     shuffle=False,
                     callbacks=[record, *callbacks],
                 )
-        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError) as error:
+        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError) as error:
             if not multi_worker:
                 raise
             raise WorkerLost(
@@ -238,7 +243,7 @@ class _Record(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         pipeline.set_epoch(epoch)
-        self._epoch_start, self._steps = time.perf_counter(), 0
+        self._epoch_start = time.perf_counter()
 
     def on_train_batch_begin(self, batch, logs=None):
         self._step = time.perf_counter()
@@ -278,4 +283,4 @@ class _Record(keras.callbacks.Callback):
             backup.write(session.backup_dir, self.model, epoch + 1, metadata)
 
 
-__all__ = ["WorkerLost", "count_batches", "Session"]
+__all__ = ["WorkerLost", "count_batches", "compile_model", "Session"]

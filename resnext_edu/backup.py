@@ -155,9 +155,16 @@ def restore(backup_dir, model, weights):
 
 
 def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
+    """Flush ``path`` (a file, or a folder's entries) to the disk; where the system cannot (a folder on Windows, some
+    network file systems), the rename that commits a unit is still atomic, only less sure to survive a power cut."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 

@@ -31,7 +31,8 @@ import time
 
 from resnext_edu._checks import positive_int
 
-#: The networks a worker can train: chapter *Scaling out*'s (chapter 6's 4x8d) on 32x32 images, or a tiny one on 16x16.
+#: The networks a worker can train: chapter *Scaling out*'s (the 4x8d of *ResNet versus ResNeXt*) on 32x32 images, or a
+#: tiny one on 16x16.
 NETWORKS = {  # name: (image side, models.resnext_cifar's arguments)
     "chapter": (32, dict(cardinality=4, bottleneck_width=8, blocks_per_stage=1, out_channels=64, stem_filters=32)),
     "tiny": (16, dict(cardinality=2, bottleneck_width=2, blocks_per_stage=1, out_channels=8, stem_filters=4)),

@@ -25,7 +25,7 @@ import keras
 
 from resnext_edu import style
 from resnext_edu._checks import positive_int
-from resnext_edu._session import Session, WorkerLost, count_batches
+from resnext_edu._session import Session, WorkerLost, compile_model, count_batches
 from resnext_edu.progress import Progress
 from resnext_edu.progress import check as check_progress
 from resnext_edu.recipes import MOMENTUM, OPTIMIZERS, PAPER_CIFAR, Recipe
@@ -86,14 +86,6 @@ def count_images(dataset):
     return count_batches(dataset)[1]
 
 
-def compile_model(model, optimizer):
-    """Compile for classification on logits: sparse categorical cross-entropy and accuracy."""
-    model.compile(
-        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
-    )
-    return model
-
-
 def make_optimizer(name="adamw", learning_rate=None, decay_steps=None, weight_decay=None):
     """The optimizer of ``Recipe(name, learning_rate, weight_decay)``, its rate decayed along a cosine over
     ``decay_steps`` steps (constant without them)."""
@@ -145,9 +137,9 @@ def train(
     The recipe (``recipes.Recipe``; default AdamW, a cosine over the run, 10 epochs) sets the optimizer, learning rate
     and its schedule, weight decay and epochs; ``epochs``, ``optimizer``, ``learning_rate`` and ``weight_decay``
     override its fields. AdamW is the default because it trains these small networks fastest when there are few
-    steps: in 3-epoch runs of chapter 6's three networks on the digits (seeds 0 and 1) it reached 84-94 % test
-    accuracy, where the paper's SGD with momentum (learning rate 0.1) reached 71-84 %. For long runs
-    ``recipe=recipes.PAPER_CIFAR`` is the paper's (its batch and augmentation are those of ``recipe.datasets``).
+    steps: in 3-epoch runs of the three networks of chapter *ResNet versus ResNeXt* on the digits (seeds 0 and 1) it
+    reached 84-94 % test accuracy, where the paper's SGD with momentum (learning rate 0.1) reached 71-84 %. For long
+    runs ``recipe=recipes.PAPER_CIFAR`` is the paper's (its batch and augmentation are those of ``recipe.datasets``).
 
     ``backup_dir``: back up every epoch and resume from the backup if one is there; ``restart=True`` discards it
     first (module docstring). ``callbacks`` run after the backup's. ``progress``: one of ``progress.MODES`` (True: a

@@ -8,6 +8,7 @@ synchronised), and with the final loss of a one-process run within ``distribute.
 bounded by ``run_workers``' time limit, which kills it if it outlives it: the tests check that none needed that.
 """
 
+import concurrent.futures
 import os
 import signal
 
@@ -23,10 +24,12 @@ LIMIT = 400  # seconds: a cluster that has not ended by then is killed (and the 
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
     folder = str(root / "backup")
-    killed = cluster.run_workers(2, root / "killed", backup_dir=folder, kill=[0, 2, 3], time_limit=LIMIT)
-    left = sorted(os.listdir(folder))
-    restarted = cluster.run_workers(2, root / "restarted", backup_dir=folder, time_limit=LIMIT)
-    single = cluster.run_workers(1, root / "single", time_limit=LIMIT)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the one-process run beside the cluster's waits
+        single = pool.submit(cluster.run_workers, 1, root / "single", time_limit=LIMIT)
+        killed = cluster.run_workers(2, root / "killed", backup_dir=folder, kill=[0, 2, 3], time_limit=LIMIT)
+        left = sorted(os.listdir(folder))
+        restarted = cluster.run_workers(2, root / "restarted", backup_dir=folder, time_limit=LIMIT)
+        single = single.result()
     return killed, left, restarted, single[0], os.path.exists(folder)
 
 

@@ -264,6 +264,7 @@ def test_bad_data_and_models_are_refused_before_the_first_step(small, pipelines)
         ((model, x), "tf.data.Dataset"),
         ((model, tf.data.Dataset.from_tensor_slices(x).batch(8)), r"\(images, labels\)"),
         ((model, tf.data.Dataset.from_tensor_slices((x, y.astype("float32"))).batch(8)), "integer"),
+        ((model, tf.data.Dataset.from_tensor_slices((x, np.eye(10, dtype="int32")[y])).batch(8)), "batch, 1"),
         ((model, tf.data.Dataset.from_tensor_slices((x, y)).batch(8).take(0)), "empty"),
         ((model, tf.data.Dataset.from_tensor_slices((x, y)).batch(8).repeat()), "finite"),
         ((model, tf.data.Dataset.from_tensor_slices((x, y + 5)).batch(8)), r"0\.\.9.*from 5 to 14"),
