@@ -15,8 +15,8 @@ Layer names have one owner, ``resnext_edu.names`` (``{block}_conv1``, ``{block}_
 
 import keras
 
-from resnext_edu import layers
-from resnext_edu._checks import FORMS, one_of, positive_int
+from resnext_edu import complexity, layers
+from resnext_edu._checks import FORMS, fits_in_memory, one_of, positive_int
 from resnext_edu.names import block_name, layer_name, parse_block_name, parse_layer_name  # noqa: F401 (public here)
 
 BN_EPSILON = 1e-5  # torchvision's
@@ -107,6 +107,7 @@ def resnext_block(
     in_channels, filters, c, d, strides, form, name = _block_arguments(
         x, filters, cardinality, bottleneck_width, strides, form, name
     )
+    fits_in_memory(complexity.block_weights(in_channels, filters, c, d, strides), "this block")
     if form == "c":  # Fig. 3c: 1x1 to C*d, 3x3 in C groups, 1x1
         t = _conv_bn_relu(x, c * d, 1, name, 1)
         t = _conv_bn_relu(t, c * d, 3, name, 2, strides=strides, groups=c, implementation=conv_implementation)

@@ -11,6 +11,7 @@ numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's firs
 
 import dataclasses
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -106,13 +107,13 @@ def stage_blocks(depth=None, blocks_per_stage=None):
     (four whole numbers >= 1, conv2..conv5), or both when they agree (depth = 3 * sum(blocks) + 2)."""
     if blocks_per_stage is None:
         depth = 50 if depth is None else depth
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth not in STAGE_BLOCKS:
+        if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth not in STAGE_BLOCKS:
             allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
             hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
             raise ValueError(
                 f"depth must be one of {allowed}, or give blocks_per_stage=(n2, n3, n4, n5); got {depth!r}{hint}."
             )
-        return depth, STAGE_BLOCKS[depth]
+        return int(depth), STAGE_BLOCKS[depth]
     if isinstance(blocks_per_stage, (str, bytes)) or not hasattr(blocks_per_stage, "__len__"):
         raise ValueError(f"blocks_per_stage must be four whole numbers >= 1 (conv2..conv5); got {blocks_per_stage!r}.")
     if len(blocks_per_stage) != 4:
@@ -122,7 +123,7 @@ def stage_blocks(depth=None, blocks_per_stage=None):
         )
     blocks = tuple(positive_int(f"blocks_per_stage[{i}]", n) for i, n in enumerate(blocks_per_stage))
     implied = 3 * sum(blocks) + 2
-    if depth is not None and depth != implied:
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth != implied):
         raise ValueError(
             f"depth {depth!r} disagrees with blocks_per_stage {blocks}: 3 layers per block plus the stem and the "
             f"classifier make depth {implied}; give one of them, or both in agreement."
@@ -212,9 +213,18 @@ def with_blocks(arch, blocks_per_stage):
     return dataclasses.replace(arch, name=name, stages=stages, depth=depth)
 
 
+def _architecture(arch):
+    if not isinstance(arch, Architecture):
+        raise ValueError(
+            "arch must be a complexity.Architecture (imagenet_architecture(50, 32, 4), cifar_architecture(8, 64), "
+            f"...); got {arch!r}."
+        )
+    return arch
+
+
 def with_size(arch, input_size):
     """``arch`` at another input size (an int or (height, width)), checked against its total downsampling."""
-    sides = _input_size(input_size, arch.downsampling)
+    sides = _input_size(input_size, _architecture(arch).downsampling)
     return Architecture(**{**arch.__dict__, "input_size": sides})
 
 
@@ -233,6 +243,16 @@ def block_params(in_channels, out_channels, cardinality, bottleneck_width):
     return c * (in_channels * d + 9 * d * d + d * out_channels)
 
 
+def block_weights(in_channels, out_channels, cardinality, bottleneck_width, strides=1):
+    """Every weight a block holds (convs, BatchNorm's 4 numbers per channel, the projection shortcut if any): what
+    building it allocates, in any form. ``blocks`` refuses a block that would not fit in the machine's memory."""
+    convs = block_params(in_channels, out_channels, cardinality, bottleneck_width)
+    group_width = cardinality * bottleneck_width
+    norms = 4 * (2 * group_width + out_channels)
+    shortcut = in_channels * out_channels + 4 * out_channels if strides != 1 or in_channels != out_channels else 0
+    return convs + norms + shortcut
+
+
 def block_macs(in_channels, out_channels, cardinality, bottleneck_width, height=56, width=None):
     """Multiply-adds of one stride-1 block on a ``height`` x ``width`` map (Table 2's conv2 stage: 56x56)."""
     width = height if width is None else width
@@ -248,9 +268,14 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
     """
     c = positive_int("cardinality", cardinality)
     target = block_params(in_channels, out_channels, 1, reference_width)
-    d = 1
-    while block_params(in_channels, out_channels, c, d + 1) <= target:  # cost grows with d
+    # The block's weights, c * (9 d^2 + (in + out) d), grow with d: the largest d whose weights stay <= target solves
+    # the quadratic (integer square root, so exact at any width); then the nearer of d and d + 1.
+    b = c * (positive_int("in_channels", in_channels) + positive_int("out_channels", out_channels))
+    d = max(1, (math.isqrt(b * b + 36 * c * target) - b) // (18 * c))
+    while block_params(in_channels, out_channels, c, d + 1) <= target:  # at most a step of rounding either way
         d += 1
+    while d > 1 and block_params(in_channels, out_channels, c, d) > target:
+        d -= 1
     below = abs(target - block_params(in_channels, out_channels, c, d))
     above = abs(block_params(in_channels, out_channels, c, d + 1) - target)
     return d if below <= above else d + 1
@@ -416,7 +441,7 @@ def architecture_params(arch, batchnorm=True):
     ``batchnorm=False`` leaves out BN's gamma and beta (2 per channel), counting conv and fc weights
     only: the convention of the paper's Table 7 (68.1 M for ResNeXt-29 16x64d; 68.2 M with BN).
     """
-    rows = stage_table(with_size(arch, (arch.downsampling,) * 2))
+    rows = stage_table(with_size(arch, (_architecture(arch).downsampling,) * 2))
     total = sum(row["params"] for row in rows)
     return total if batchnorm else total - 2 * _bn_channels(arch)
 

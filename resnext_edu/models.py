@@ -9,7 +9,7 @@ import dataclasses
 import keras
 
 from resnext_edu import complexity, layers, names
-from resnext_edu._checks import positive_int
+from resnext_edu._checks import fits_in_memory, positive_int
 from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
 
 
@@ -38,12 +38,14 @@ def build(
     """
     if not isinstance(arch, complexity.Architecture):
         raise ValueError(
-            f"arch must be a complexity.Architecture (see complexity.imagenet_architecture); got {arch!r}."
+            "arch must be a complexity.Architecture (complexity.imagenet_architecture(50, 32, 4), "
+            f"complexity.cifar_architecture(8, 64), ...); got {arch!r}. By name: models.PRESETS[name]()."
         )
     if blocks_per_stage is not None:
         arch = complexity.with_blocks(arch, blocks_per_stage)
     input_shape = _check_input_shape(input_shape)
     resolve_form(form)
+    fits_in_memory(complexity.architecture_params(arch), f"the network {arch.name}")
     if block is not None and not callable(block):
         raise ValueError(f"block must be a function called like blocks.resnext_block, or None; got {block!r}.")
     options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}

@@ -207,12 +207,12 @@ def network_readout(depth, c, d):
         complexity.model_params(depth, RESNET_C, RESNET_D),
         complexity.model_macs(depth, RESNET_C, RESNET_D),
     )
-    name = arch.display_name
+    first = arch.stages[0]  # plain ints, whatever integer type came in (numpy's too)
     return dict(
-        depth=depth,
-        cardinality=c,
-        bottleneck_width=d,
-        name=name,
+        depth=arch.depth,
+        cardinality=first.cardinality,
+        bottleneck_width=first.bottleneck_width,
+        name=arch.display_name,
         params=params,
         macs=macs,
         resnet_params=resnet_params,

@@ -200,3 +200,17 @@ def test_a_model_built_elsewhere_keras_applications_resnet50():
     assert {c.what for c in result.departures} == {"stride at", "trainable parameters", "multiply-adds", "conv biases"}
     assert {c.where for c in result.departures if c.what == "stride at"} == {"conv3", "conv4", "conv5"}
     assert next(c for c in result.departures if c.what == "stride at").found == "block 1: 1x1 before + shortcut"
+
+
+def test_a_depth_cardinality_or_width_that_contradicts_the_architecture_is_refused():
+    model = _small()
+    for kwargs, match in (
+        (dict(depth=50), "depth=50 contradicts architecture"),
+        (dict(depth=101), "depth=101 contradicts"),
+        (dict(cardinality=32), "cardinality=32 contradicts"),
+        (dict(bottleneck_width=8), "bottleneck_width=8 contradicts"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            audit.compare(model, architecture=SMALL, **kwargs)
+    assert audit.compare(model, SMALL.depth, 8, 4, architecture=SMALL).matches  # the architecture's own: fine
+    assert audit.compare(models.resnext(np.int64(50), 2, 8, num_classes=7, input_shape=(64, 64, 3)), np.int64(50), 2, 8)

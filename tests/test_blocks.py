@@ -5,12 +5,13 @@ Every check must fire in the library, before TensorFlow sees the value, with a m
 """
 
 import keras
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import invalid_counts
 
-from resnext_edu import blocks
+from resnext_edu import blocks, complexity, models
 
 BLOCK_ARGS = {"filters": 64, "cardinality": 4, "bottleneck_width": 4}
 NOT_POSITIVE_INTS = [0, -1, -64]
@@ -106,3 +107,24 @@ def test_bottleneck_block_rejects_non_integer_filters(block_input, filters):
 
 def test_bottleneck_block_accepts_multiple_of_4(block_input):
     assert tuple(blocks.bottleneck_block(block_input, 4).shape) == (None, 8, 8, 4)
+
+
+# --- sizes no machine holds are refused with their estimate ----------------------------------------------------
+
+
+def test_a_block_that_no_machine_holds_is_refused_with_its_estimate(block_input):
+    with pytest.raises(ValueError, match=r"this block would hold about 360,054,400,256 weights \(1,341\.3 GiB"):
+        blocks.resnext_block(block_input, 64, 4, 100000)  # a 3x3x100000x400000 grouped kernel
+    with pytest.raises(ValueError, match="the network resnext50_32x1000000d would hold about"):
+        models.resnext(50, 32, 10**6)
+
+
+@pytest.mark.parametrize("form", ["a", "b", "c"])
+@pytest.mark.parametrize(
+    "in_channels, filters, c, d, strides", [(64, 64, 4, 4, 1), (32, 64, 2, 8, 2), (16, 16, 1, 4, 1)]
+)
+def test_block_weights_counts_what_keras_allocates(form, in_channels, filters, c, d, strides):
+    x = keras.Input((8, 8, in_channels))
+    block = keras.Model(x, blocks.resnext_block(x, filters, c, d, strides, form=form))
+    allocated = sum(int(np.prod(w.shape)) for w in block.weights)  # BatchNorm's moving statistics included
+    assert complexity.block_weights(in_channels, filters, c, d, strides) == allocated

@@ -367,3 +367,42 @@ def test_divides_group_width_returns_d_and_shortens_long_lists():
     assert complexity.divides_group_width(128, 32) == 4 and complexity.divides_group_width(7, 7) == 1
     with pytest.raises(ValueError, match=r"1, 2, 3, 4, 5, 6, \.\.\., 240, 360, 720\.$"):
         complexity.divides_group_width(720, 7)
+
+
+# --- width_for_cardinality in closed form ----------------------------------------------------------------------
+
+
+def _width_by_search(c, in_channels, out_channels, reference_width):
+    """The former width_for_cardinality: every width from 1 up, the nearer of the last two; a tie to the smaller."""
+    target = complexity.block_params(in_channels, out_channels, 1, reference_width)
+    d = 1
+    while complexity.block_params(in_channels, out_channels, c, d + 1) <= target:
+        d += 1
+    below = abs(target - complexity.block_params(in_channels, out_channels, c, d))
+    above = abs(complexity.block_params(in_channels, out_channels, c, d + 1) - target)
+    return d if below <= above else d + 1
+
+
+def test_width_for_cardinality_in_closed_form_is_the_search_it_replaces():
+    for c in (1, 2, 3, 4, 5, 8, 16, 32, 64, 100, 1000):
+        for in_channels in (1, 3, 16, 64, 256, 1024):
+            for out_channels in (1, 8, 16, 256, 2048):
+                for reference in [*range(1, 70), 100, 128, 255, 256, 512, 1000]:
+                    d = complexity.width_for_cardinality(c, in_channels, out_channels, reference)
+                    assert d == _width_by_search(c, in_channels, out_channels, reference), (c, in_channels, reference)
+    assert [complexity.width_for_cardinality(c) for c in (1, 2, 4, 8, 32)] == [64, 40, 24, 14, 4]  # Table 2
+
+
+def test_width_for_cardinality_breaks_a_tie_for_the_smaller_width():
+    """C = 2, 1 -> 8 channels, reference d = 8: 648 weights; d = 5 gives 540, d = 6 gives 756: 108 either side."""
+    target, cost = complexity.block_params(1, 8, 1, 8), lambda d: complexity.block_params(1, 8, 2, d)
+    assert (target, cost(5), cost(6)) == (648, 540, 756)
+    assert complexity.width_for_cardinality(2, 1, 8, 8) == 5 == _width_by_search(2, 1, 8, 8)
+
+
+def test_width_for_cardinality_at_a_reference_width_of_a_million():
+    """The search took over a second here; the closed form is exact at any size (integer square root)."""
+    d = complexity.width_for_cardinality(32, 256, 256, 10**6)
+    target, cost = complexity.block_params(256, 256, 1, 10**6), lambda w: complexity.block_params(256, 256, 32, w)
+    assert cost(d) <= target < cost(d + 1) or cost(d - 1) <= target < cost(d)
+    assert min(d - 1, d, d + 1, key=lambda w: (abs(cost(w) - target), w)) == d

@@ -320,3 +320,24 @@ def test_resnext29_accepts_4x4_input():
 def test_resnext29_rejects_bad_counts(argument, value):
     with pytest.raises(ValueError, match=rf"{argument} must be a whole number"):
         models.resnext29(**{argument: value})
+
+
+# --- numpy integers are integers; other types get a ValueError -----------------------------------------------
+
+
+def test_numpy_integers_are_integers_everywhere():
+    assert complexity.model_params(np.int64(50), np.int64(32), np.int32(4)) == 25_028_904
+    arch = complexity.imagenet_architecture(np.int64(50), np.int64(32), np.int64(4))
+    assert arch.depth == 50 and type(arch.depth) is int and arch.display_name == "ResNeXt-50 (32×4d)"
+    assert complexity.width_for_cardinality(np.int64(32), np.int64(256), np.int64(256), np.int64(64)) == 4
+    model = models.resnext(np.int64(50), np.int64(2), np.int64(4), num_classes=np.int64(10), input_shape=(64, 64, 3))
+    assert model.name == "resnext50_2x4d" and model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("arch", ["resnext50", 50, None, {"depth": 50}])
+def test_architectures_are_architectures(arch):
+    with pytest.raises(ValueError, match="arch must be a complexity.Architecture"):
+        models.build(arch, (224, 224, 3))
+    for function in (complexity.architecture_params, complexity.architecture_macs, complexity.stage_table):
+        with pytest.raises(ValueError, match="Architecture"):
+            function(arch)

@@ -174,6 +174,14 @@ def test_importing_widgets_imports_no_ipywidgets_and_no_tensorflow():
     assert out.strip() == "[]"
 
 
+def test_network_readout_takes_numpy_integers():
+    import numpy as np
+
+    readout = widgets.network_readout(np.int64(50), np.int64(32), np.int32(4))
+    assert readout == widgets.network_readout(50, 32, 4)
+    assert type(readout["depth"]) is int and readout["params"] == 25_028_904
+
+
 # --- ipywidgets 7 (Colab's) and 8 (the newest) -----------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -158,8 +158,23 @@ def _architecture(depth, cardinality, bottleneck_width, architecture, num_classe
     return complexity.with_size(arch, size), name
 
 
-def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=None, architecture=None):
-    """Audit ``model`` against ResNeXt-{depth} (C x d) of the paper (or ``architecture``, e.g. a CIFAR one).
+def _agrees_with(architecture, **given):
+    """Refuse a depth, C or d given beside an ``architecture`` that says otherwise (which one would be meant?)."""
+    if not isinstance(architecture, complexity.Architecture):
+        raise ValueError(f"architecture must be a complexity.Architecture; got {architecture!r}.")
+    first = architecture.stages[0]
+    own = dict(depth=architecture.depth, cardinality=first.cardinality, bottleneck_width=first.bottleneck_width)
+    for key, value in given.items():
+        if value is not None and value != own[key]:
+            raise ValueError(
+                f"{key}={value!r} contradicts architecture {architecture.name!r}, whose {key} is {own[key]}: "
+                "give the architecture alone (or a matching value)."
+            )
+
+
+def compare(model, depth=None, cardinality=None, bottleneck_width=None, *, num_classes=None, architecture=None):
+    """Audit ``model`` against ResNeXt-{depth} (C x d) of the paper (default 50, 32, 4), or ``architecture`` (a CIFAR
+    one, say: then depth, C and d, if given, must be its own).
 
     Reads only the graph (shapes, kernels, groups, strides, weights), never layer names; returns an ``Audit``
     whose ``matches`` is True only when the stem, every stage (blocks, output size, cardinality and group
@@ -167,7 +182,11 @@ def compare(model, depth=50, cardinality=32, bottleneck_width=4, *, num_classes=
     depth, parameters) and the totals (trainable parameters and multiply-adds, exactly, against
     ``complexity``) agree. ``num_classes`` defaults to the model's; the input size is the model's.
     """
-    if architecture is None:
+    if architecture is not None:
+        _agrees_with(architecture, depth=depth, cardinality=cardinality, bottleneck_width=bottleneck_width)
+    else:
+        depth, cardinality = (50 if depth is None else depth), (32 if cardinality is None else cardinality)
+        bottleneck_width = 4 if bottleneck_width is None else bottleneck_width
         depth = positive_int("depth", depth)
         if depth not in complexity.STAGE_BLOCKS:
             raise ValueError(f"depth must be one of {sorted(complexity.STAGE_BLOCKS)}; got {depth}.")
