@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 MODULES = {
     "paper": "what the paper reports (Tables 1-8, Sec. 5.1, Appendix A), each value with its source",
     "complexity": "exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)",
+    "architectures": "a network as data: stem, table of stages (Table 1), classifier; any depth",
     "names": "the one owner of the library's layer names",
     "style": "the book's palette, axes style, log2 axis and titles",
     "layers": "Conv2D with a grouped path fast for inference and training; BatchNormalization's fused inference",

@@ -113,6 +113,7 @@ print(sorted(m for m in sys.modules if m.startswith("resnext_edu")))
     assert ast.literal_eval(out.stdout) == [
         "resnext_edu",
         "resnext_edu._checks",
+        "resnext_edu.architectures",
         "resnext_edu.complexity",
         "resnext_edu.readouts",
         "resnext_edu.style",

@@ -308,7 +308,7 @@ def test_from_file_the_reader_gets_the_static_figure_and_no_request_is_tried(bro
 def test_the_site_runs_the_package_files(site):
     _, html_dir = site
     files = live_explorers.library_files()
-    assert files == ("__init__.py", "_checks.py", "complexity.py", "readouts.py", "style.py")
+    assert files == ("__init__.py", "_checks.py", "architectures.py", "complexity.py", "readouts.py", "style.py")
     copies = html_dir / "_static" / "resnext_edu"
     assert sorted(p.name for p in copies.iterdir()) == list(files)
     for name in files:
