@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnext_edu import distribute, models, training
+from resnext_edu import distribute, models, plots, training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -251,12 +251,12 @@ def test_plot_comparison():
         result([2.0, 1.0]), result([2.1, 1.05]), [2.2, 1.8, 1.2, 0.8], [2.2, 1.9, 1.3, 0.8], None, 2
     )
     assert comparison.final_loss_difference() == pytest.approx(0.05)
-    fig = distribute.plot_comparison(comparison, tolerance=distribute.LOSS_TOLERANCE)
+    fig = plots.plot_comparison(comparison, tolerance=distribute.LOSS_TOLERANCE)
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
     plt.close(fig)
-    fig = distribute.plot_data_parallelism(3, 64, ["GPU:0", "GPU:1", "GPU:2"])
+    fig = plots.plot_data_parallelism(3, 64, ["GPU:0", "GPU:1", "GPU:2"])
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("replica 2 on GPU:2\n21 images" in t for t in texts) and any("22 images" in t for t in texts)
     plt.close(fig)
     with pytest.raises(ValueError):
-        distribute.plot_data_parallelism(0)
+        plots.plot_data_parallelism(0)
