@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # The reader's environment: what a reader's kernel has, and nothing of this repository's source tree: requirements.txt,
-# ipykernel, and resnext_edu installed from its wheel. `make test` runs the chapters in it (nbval's kernel
+# requirements-torch.txt (torch and torchvision, which Colab ships too), ipykernel, and resnext_edu installed from its
+# wheel. `make test` runs the chapters in it (nbval's kernel
 # `resnext-reader`, registered in .venv so that the dev environment's Jupyter finds it).
 READER        := .venv-reader
 READER_DEPS   := $(READER)/.installed
@@ -17,18 +18,18 @@ LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path
 
 .PHONY: book test reader notebooks lint format benchmark clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-torch.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-$(READER_DEPS): requirements.txt
+$(READER_DEPS): requirements.txt requirements-torch.txt
 	rm -rf $(READER)
 	$(PYTHON) -m venv $(READER)
 	$(READER)/bin/python -m pip install --quiet --upgrade pip
-	$(READER)/bin/python -m pip install --quiet -r requirements.txt ipykernel
+	$(READER)/bin/python -m pip install --quiet -r requirements.txt -r requirements-torch.txt ipykernel
 	touch $@
 
 # Rebuilt whenever the library changes, so that the chapters always run against the current code.

@@ -9,6 +9,7 @@ Modules, in the order the book meets them:
 - ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
+- ``port``        ``from_torchvision``: torchvision's ResNet/ResNeXt weights in the library's Keras model
 - ``introspect``  counts read off a built Keras model
 - ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
 - ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``

@@ -9,6 +9,9 @@ in how the C paths are laid out:
 - (b) early concatenation: C paths of 1x1 . 3x3, concatenated, then one 1x1 (Fig. 3b);
 - (c) grouped convolution: one 1x1 to C*d channels, one 3x3 conv in C groups, one 1x1 (Fig. 3c).
 
+``padding="symmetric"`` pads a strided 3x3 by one zero on each side, as torchvision and the paper's Torch code
+do (``resnext_edu.port``); Keras' "same" pads 0 before and 1 after on even sizes (stride-1 convs agree either way).
+
 Layer names follow one scheme (``{name}_conv1``, ``{name}_path{i}_conv2``, ``{name}_bn3``, ...),
 so that model summaries read like the paper's table and ``equivalence.convert`` can map weights.
 """
@@ -20,6 +23,7 @@ from resnext_edu._checks import FORMS, one_of, positive_int
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
+PADDINGS = ("same", "symmetric")
 
 
 def resolve_form(form, cardinality=32):
@@ -34,12 +38,19 @@ def resolve_form(form, cardinality=32):
     return "c" if form == "auto" else form
 
 
-def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto"):
+def pad_for(x, kernel_size, strides, padding, name):
+    """``(x, conv padding)``: "symmetric" with a stride > 1 zero-pads (k - 1) / 2 on each side, then a "valid" conv."""
+    if one_of("padding", padding, PADDINGS) == "same" or strides == 1 or kernel_size == 1:
+        return x, "same"
+    return keras.layers.ZeroPadding2D(kernel_size // 2, name=name)(x), "valid"
+
+
+def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto", padding="same"):
     return layers.Conv2D(
         filters,
         kernel_size,
         strides,
-        padding="same",
+        padding=padding,
         groups=groups,
         use_bias=False,
         kernel_initializer="he_normal",
@@ -52,9 +63,10 @@ def _bn(x, name):
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
 
 
-def _conv_bn_relu(x, filters, kernel_size, prefix, index, strides=1, groups=1, implementation="auto"):
+def _conv_bn_relu(x, filters, kernel_size, prefix, index, strides=1, groups=1, implementation="auto", padding="same"):
     """conv -> BN -> ReLU, named ``{prefix}_conv{index}``, ``{prefix}_bn{index}``, ``{prefix}_relu{index}``."""
-    x = _conv(x, filters, kernel_size, f"{prefix}_conv{index}", strides, groups, implementation)
+    x, padding = pad_for(x, kernel_size, strides, padding, f"{prefix}_pad{index}")
+    x = _conv(x, filters, kernel_size, f"{prefix}_conv{index}", strides, groups, implementation, padding)
     x = _bn(x, f"{prefix}_bn{index}")
     return keras.layers.ReLU(name=f"{prefix}_relu{index}")(x)
 
@@ -70,13 +82,23 @@ def _input_channels(x):
 
 
 def resnext_block(
-    x, filters, cardinality, bottleneck_width, strides=1, form="c", name=None, *, conv_implementation="auto"
+    x,
+    filters,
+    cardinality,
+    bottleneck_width,
+    strides=1,
+    form="c",
+    name=None,
+    *,
+    conv_implementation="auto",
+    padding="same",
 ):
     """One ResNeXt block, y = x + sum_{i=1..C} T_i(x) (Eq. 3), in form "a", "b", "c" or "auto" (Fig. 3).
 
     ``filters``: output channels; ``cardinality``: C, the number of paths; ``bottleneck_width``: d,
     each path's inner width; ``strides``: of the 3x3 conv (and of the projection shortcut).
     ``conv_implementation`` is passed to the grouped ``layers.Conv2D`` of form (c) ("keras": the stock op).
+    ``padding``: "same" (Keras') or "symmetric" (torchvision's; module doc) for a strided 3x3.
     """
     in_channels = _input_channels(x)
     filters = positive_int("filters", filters)
@@ -84,6 +106,7 @@ def resnext_block(
     d = positive_int("bottleneck_width", bottleneck_width)
     strides = positive_int("strides", strides)
     form = resolve_form(form, c)
+    one_of("padding", padding, PADDINGS)
     if name is None:
         name = f"resnext_block_{keras.backend.get_uid('resnext_block')}"
     elif not isinstance(name, str) or not name:
@@ -91,13 +114,13 @@ def resnext_block(
 
     if form == "c":  # Fig. 3c: 1x1 to C*d, 3x3 in C groups, 1x1
         t = _conv_bn_relu(x, c * d, 1, name, 1)
-        t = _conv_bn_relu(t, c * d, 3, name, 2, strides, groups=c, implementation=conv_implementation)
+        t = _conv_bn_relu(t, c * d, 3, name, 2, strides, c, conv_implementation, padding)
         t = _conv(t, filters, 1, f"{name}_conv3")
     else:
         paths = []
         for i in range(1, c + 1):
             p = _conv_bn_relu(x, d, 1, f"{name}_path{i}", 1)
-            p = _conv_bn_relu(p, d, 3, f"{name}_path{i}", 2, strides)
+            p = _conv_bn_relu(p, d, 3, f"{name}_path{i}", 2, strides, padding=padding)
             if form == "a":  # Fig. 3a: each path ends in its own 1x1 to `filters`
                 p = _conv(p, filters, 1, f"{name}_path{i}_conv3")
             paths.append(p)

@@ -16,7 +16,7 @@ from resnext_edu._checks import FORMS, one_of
 from resnext_edu.blocks import depth2_block, resnext_block, resolve_form
 
 _BLOCK_PART = re.compile(
-    r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$"
+    r"^(conv[123]|bn[123]|relu[12]|pad2|path\d+_(conv[123]|bn[12]|relu[12]|pad2)|sum|concat|shortcut_(conv|bn)|add|out)$"
 )
 
 
@@ -32,6 +32,7 @@ class BlockSpec:
     bottleneck_width: int
     strides: int
     conv_implementation: str = "auto"
+    padding: str = "same"
 
 
 def _layer(model, name):
@@ -66,11 +67,9 @@ def find_blocks(model):
             d = conv1.filters if conv1 is not None else 0
         if conv1 is None or conv2 is None or c < 1 or d < 1:
             continue
-        specs.append(
-            BlockSpec(
-                name, form, int(conv1.input.shape[-1]), int(bn3.gamma.shape[0]), c, d, int(conv2.strides[0]), impl
-            )
-        )
+        padding = "symmetric" if conv2.padding == "valid" else "same"  # blocks.pad_for
+        cin, cout = int(conv1.input.shape[-1]), int(bn3.gamma.shape[0])
+        specs.append(BlockSpec(name, form, cin, cout, c, d, int(conv2.strides[0]), impl, padding))
     return specs
 
 
@@ -128,8 +127,9 @@ def set_canonical_weights(model, spec, w):
                 assign[f"path{i + 1}_conv3"] = [w["conv3"][0][:, :, channels, :]]
         if spec.form == "b":
             assign["conv3"] = w["conv3"]
+    layers = {layer.name: layer for layer in model.layers}  # get_layer searches the list: slow for C paths
     for part, arrays in assign.items():
-        model.get_layer(f"{n}_{part}").set_weights(arrays)
+        layers[f"{n}_{part}"].set_weights(arrays)
 
 
 def convert(model, form):
@@ -181,6 +181,7 @@ def convert(model, form):
                     form,
                     spec.name,
                     conv_implementation=spec.conv_implementation,
+                    padding=spec.padding,
                 )
                 done.add(spec.name)
         inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs

@@ -10,7 +10,7 @@ import keras
 
 from resnext_edu import complexity, layers
 from resnext_edu._checks import positive_int
-from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
+from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, pad_for, resnext_block, resolve_form
 
 
 def _check_input_shape(input_shape):
@@ -20,33 +20,46 @@ def _check_input_shape(input_shape):
     return tuple(input_shape)
 
 
-def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto", block=None):
+def build(
+    arch,
+    input_shape,
+    form="auto",
+    *,
+    classifier_activation=None,
+    conv_implementation="auto",
+    block=None,
+    padding="same",
+):
     """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier.
 
     ``block``: a function called like ``blocks.resnext_block`` (default), to build the network of other blocks
-    (``resnext_edu.pitfalls`` has faulty ones); it gets ``form`` and ``conv_implementation`` only if it is the default.
+    (``resnext_edu.pitfalls`` has faulty ones); it gets ``form``, ``conv_implementation`` and ``padding`` only if
+    it is the default. ``padding="symmetric"``: strided convs and the max pool pad (k - 1) / 2 zeros on each side,
+    as torchvision does (``blocks.pad_for``; what ``resnext_edu.port`` builds); "same" is Keras' padding.
     """
     input_shape = _check_input_shape(input_shape)
     resolve_form(form)
     if block is not None and not callable(block):
         raise ValueError(f"block must be a function called like blocks.resnext_block, or None; got {block!r}.")
-    options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}
+    options = dict(form=form, conv_implementation=conv_implementation, padding=padding) if block is None else {}
     block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
     inputs = keras.Input(input_shape, name="image")
+    x, stem_padding = pad_for(inputs, arch.stem_kernel, arch.stem_strides, padding, "conv1_pad")
     x = keras.layers.Conv2D(
         arch.stem_filters,
         arch.stem_kernel,
         arch.stem_strides,
-        padding="same",
+        padding=stem_padding,
         use_bias=False,
         kernel_initializer="he_normal",
         name="conv1_conv",
-    )(inputs)
+    )(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
     x = keras.layers.ReLU(name="conv1_relu")(x)
-    if arch.stem_pool:
-        x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+    if arch.stem_pool:  # zeros pad like -inf here: the ReLU's outputs are >= 0
+        x, pool_padding = pad_for(x, 3, 2, padding, "pool1_pad")
+        x = keras.layers.MaxPooling2D(3, 2, padding=pool_padding, name="pool1")(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
             x = block(
