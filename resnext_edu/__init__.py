@@ -20,6 +20,7 @@ MODULES = {
     "blocks": "the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c); the depth-2 block (Fig. 4)",
     "models": "whole networks (Table 1) and the CIFAR ResNeXt-29",
     "equivalence": "convert: carry weights between forms (a), (b) and (c); depth-2 and depthwise twins",
+    "port": "from_torchvision: torchvision's ResNet/ResNeXt weights in the library's Keras model",
     "introspect": "counts read off a built Keras model",
     "plots": "figures drawn from the code: block diagrams (Figs. 1, 3), Tables 1-3; the paper's Tables 4 and 7",
     "readouts": "what the explorers show (pure Python; the web book runs it in the browser)",

@@ -41,10 +41,13 @@ COLAB_PREINSTALLED = {
     "pandas": "tables",
     "pillow": "images (PIL)",
     "scikit-learn": "the digits data set (sklearn)",
+    "safetensors": "weight files resnext_edu.port reads (requirements-dev.txt here)",
     "scipy": "scientific routines",
     "tensorflow": "Keras' backend",
     "keras": "Keras 3",
     "tqdm": "progress bars",
+    "torch": "PyTorch, whose ImageNet weights resnext_edu.port reads (requirements-torch.txt here)",
+    "torchvision": "ImageNet-trained ResNeXt weights and their class names (requirements-torch.txt here)",
 }
 
 # Python-bodied cell magics, whose body is read as code; other cell magics hold no Python.

@@ -171,6 +171,18 @@ def test_convert_keeps_non_block_weights(network_sources, target):
             np.testing.assert_array_equal(old, new, err_msg=name)
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_convert_keeps_symmetric_padding(form):
+    """A strided block with PyTorch's padding (``padding="symmetric"``) stays so in every form, on an even input."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 32))
+    y = blocks.resnext_block(inputs, 64, 4, 2, 2, form="c", name="block", padding="symmetric")
+    source = randomize_batch_norm(keras.Model(inputs, y), seed=1)
+    converted = equivalence.convert(source, form)
+    assert [(spec.form, spec.padding) for spec in equivalence.find_blocks(converted)] == [(form, "symmetric")]
+    assert_same_function(source, converted, sample((8, 8, 32)))
+
+
 def test_convert_keeps_layer_names():
     """Every layer of a block model, its input layer (named by Keras, not by the user) included, keeps its name."""
     model = block_model("c", 16, 16, 2, 2, 1)
