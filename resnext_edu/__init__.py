@@ -9,10 +9,12 @@ Modules, in the order the book meets them:
 - ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)
+- ``fold``        ``fold_batchnorm``: each BatchNorm folded into its convolution, for inference
 - ``introspect``  counts read off a built Keras model
 - ``plots``       figures drawn from the code: block diagrams (Fig. 1, 3), Tables 1-3
 - ``widgets``     explorers of cardinality and of whole networks, driven by ``complexity``
-- ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form
+- ``benchmark``   ``python -m resnext_edu.benchmark``: images/s of each form (a package: protocol, networks, sweeps,
+                  reports, charts, command line)
 - ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
 - ``pitfalls``    faulty blocks as public implementations wrote them, for the audit to catch
 - ``distribute``  ``tf.distribute`` strategies, logical CPUs, distributed vs single-device runs
