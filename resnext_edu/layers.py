@@ -108,18 +108,21 @@ class Conv2D(keras.layers.Conv2D):
 
 @keras.saving.register_keras_serializable(package="resnext_edu")
 class BatchNormalization(keras.layers.BatchNormalization):
-    """``keras.layers.BatchNormalization`` whose inference runs TensorFlow's fused kernel.
+    """``keras.layers.BatchNormalization`` computed by TensorFlow's fused kernel, in training and in inference.
 
-    Keras 3 normalises with separate multiply and add ops; in inference TensorFlow's
-    ``FusedBatchNormV3`` computes the same (x - mean) / sqrt(var + eps) * gamma + beta in one
-    pass, and its graph optimiser can fold it into the preceding convolution. Training, other
-    backends and unusual configurations use Keras' own computation. Same weights, same class name
-    (so weight files interchange with the stock layer).
+    Keras 3 normalises with separate reductions, multiplies and adds (about ten passes over the activations in a
+    training step, forward and backward); TensorFlow's ``FusedBatchNormV3`` computes the same (x - mean) /
+    sqrt(var + eps) * gamma + beta in one pass, its gradient ``FusedBatchNormGradV3`` in one more, and in
+    inference its graph optimiser folds it into the preceding convolution. In training the moving statistics are
+    updated as Keras does (momentum, and the batch's biased variance: the kernel returns the unbiased one, which
+    is rescaled by (n - 1) / n). Other backends and unusual configurations (masks, renorm, synchronized, not
+    float32) use Keras' own computation. Same weights, same class name (weight files interchange with the stock
+    layer).
     """
 
-    def _fused_inference_ok(self, inputs, training):
+    def _fused_ok(self, inputs, mask):
         return (
-            not training
+            mask is None
             and keras.backend.backend() == "tensorflow"
             and len(inputs.shape) == 4
             and self.axis in (-1, 3)
@@ -131,17 +134,27 @@ class BatchNormalization(keras.layers.BatchNormalization):
         )
 
     def call(self, inputs, training=None, mask=None):
-        if mask is not None or not self._fused_inference_ok(inputs, training):
+        if not self._fused_ok(inputs, mask):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
-        y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            inputs,
-            self.gamma,
-            self.beta,
-            self.moving_mean,
-            self.moving_variance,
-            epsilon=self.epsilon,
-            is_training=False,
+        if not (training and self.trainable):
+            y, _, _, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+                x=inputs,
+                scale=self.gamma,
+                offset=self.beta,
+                mean=self.moving_mean,
+                variance=self.moving_variance,
+                epsilon=self.epsilon,
+                is_training=False,
+            )
+            return y
+        empty = tf.constant([], dtype=inputs.dtype)
+        y, mean, unbiased, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+            x=inputs, scale=self.gamma, offset=self.beta, mean=empty, variance=empty, epsilon=self.epsilon
         )
+        n = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), inputs.dtype)
+        variance = unbiased * tf.maximum(n - 1.0, 1.0) / n
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
         return y
