@@ -135,8 +135,11 @@ def test_help_documents_the_options(capsys):
 def test_report_measures_the_default_resnext_against_resnet_in_every_mode():
     kw = benchmark.parse(["--report"])
     assert kw["report"] is True and kw["network"] == "imagenet"
-    assert kw["variants"] == {v: ["inference", "folded", "train"] for v in ("resnet", "auto")}
-    assert benchmark.parse(["--report", "--modes", "train"])["variants"] == {"resnet": ["train"], "auto": ["train"]}
+    library = {v: ["inference", "folded", "train"] for v in ("resnet", "auto")}
+    pytorch = {v: ["inference", "folded", "train"] for v in benchmark.PYTORCH_VARIANTS}
+    assert kw["variants"] == (library | pytorch if benchmark.networks.pytorch.available() else library)
+    limited = benchmark.parse(["--report", "--modes", "train", "--variants", "resnet,auto"])["variants"]
+    assert limited == {"resnet": ["train"], "auto": ["train"]}
 
 
 # --- the library functions -------------------------------------------------------------------
@@ -479,3 +482,51 @@ def test_plot_sweep_needs_a_sweep(tiny_block):
     _, data, _ = tiny_block
     with pytest.raises(ValueError, match="plot_sweep needs"):
         benchmark.plot_sweep(benchmark.Results(**data))
+
+
+# --- where the time goes, and the same networks in PyTorch ------------------------------------------------------------
+
+
+def test_profile_files_every_op_under_a_kind_of_layer():
+    resnet, resnext = (
+        benchmark.build(v, "block", image_size=4, cardinality=2, bottleneck_width=4) for v in ("resnet", "c")
+    )
+    for mode, grouped_rows in [
+        ("train", {"3x3 conv (grouped): forward", "3x3 conv (grouped): gradient wrt input"}),
+        ("folded", {"3x3 conv (grouped): forward (fused with what follows)"}),
+    ]:
+        ms = benchmark.profile([resnet, resnext], mode, batch_size=2, steps=1, warmup=1)
+        assert grouped_rows <= set(ms) and all(resnext.name in ms[row] for row in grouped_rows)
+        assert not any(resnet.name in ms[row] for row in grouped_rows)  # ResNet's 3x3 is dense
+        assert sum(ms[row].get(resnext.name, 0) for row in ms) > 0
+    lines = benchmark.profile_table(ms, {"resnet": resnet.name, "c": resnext.name}).splitlines()
+    assert lines[0] == "| ops of | resnet | c | c - resnet |" and lines[-1].startswith("| total |")
+
+
+def test_profile_is_a_command_line_option(capsys):
+    benchmark.main(["--block", *TINY, "--variants", "resnet,c", "--profile", "inference"])
+    out = capsys.readouterr().out
+    assert "milliseconds per inference step" in out and "| total |" in out
+    with pytest.raises(SystemExit):
+        benchmark.parse(["--variants", "resnet,torch-resnet", "--profile", "train"])
+
+
+def test_pytorch_variants_time_the_imagenet_network_only():
+    with pytest.raises(ValueError, match="imagenet network only"):
+        benchmark.run(["resnet", "torch-resnet"], network="block", log=False)
+    assert set(benchmark.PYTORCH_VARIANTS).isdisjoint(benchmark.VARIANTS)
+
+
+def test_pytorch_variants_run_beside_the_librarys():
+    if not benchmark.networks.pytorch.available():
+        pytest.skip("torch and torchvision are not installed")
+    results = benchmark.run(
+        {"resnet": ["inference"], "torch-resnet": ["inference", "folded"], "torch-resnext": ["train"]},
+        image_size=32, batch_size=2, cardinality=2, bottleneck_width=4, num_classes=10, rounds=1, steps=1, warmup=0,
+        log=False,
+    )  # fmt: skip
+    assert results.median("torch-resnet", "inference") > 0 and results.median("torch-resnext", "train") > 0
+    assert results.skipped == {"torch-resnet": {"folded": "no such mode in PyTorch"}}
+    arch = complexity.imagenet_architecture(50, 2, 4, 10, 32)
+    assert results.macs["torch-resnext"] == complexity.architecture_macs(arch)
+    assert results.macs["torch-resnet"] == results.macs["resnet"]

@@ -2,6 +2,7 @@
 
     python -m resnext_edu.benchmark                         # ResNeXt-50 (32x4d) vs ResNet-50, 224x224, batch 8
     python -m resnext_edu.benchmark --report                # the README's section: the machine, then resnet,auto
+    python -m resnext_edu.benchmark --variants resnet,c --profile train   # where a training step spends its time
     python -m resnext_edu.benchmark --block                 # one conv2-stage block (56x56, 256 channels)
     python -m resnext_edu.benchmark --network cifar-small   # the training chapter's small CIFAR net, 32x32, batch 64
     python -m resnext_edu.benchmark --variants resnet,c,auto --modes inference,folded --rounds 3
@@ -43,8 +44,14 @@ Python: ``results = run(network="block", image_size=28, rounds=3)``, then ``tabl
 ``plot_results(results)``; ``conv_sweep()`` times single convolutions of equal multiply-adds and growing numbers
 of groups, ``block_sweep()`` whole blocks of several C x d (both drawn by ``plot_sweep``).
 
+PyTorch (``--variants torch-resnet,torch-resnext``, ``PYTORCH_VARIANTS``; where torch and torchvision are installed):
+torchvision's ResNet and ResNeXt of the same C x d, timed in the same interleaved rounds (``pytorch``). Profile
+(``--profile MODE``): instead of timing, milliseconds per step of each variant's TensorFlow ops by kind of layer
+(``profiler``), to see where two networks of equal multiply-adds spend different times.
+
 Modules: ``protocol`` (the measurement, ``Results``), ``networks`` (what ``run`` builds and times), ``sweeps``,
-``reports`` (``describe``, ``table``, ``machine``), ``charts`` (``plot_results``, ``plot_sweep``), ``cli``.
+``reports`` (``describe``, ``table``, ``machine``, ``profile_table``), ``charts`` (``plot_results``,
+``plot_sweep``), ``profiler``, ``pytorch``, ``cli``.
 """
 
 from resnext_edu.benchmark.charts import plot_results, plot_sweep
@@ -52,6 +59,7 @@ from resnext_edu.benchmark.cli import main, parse, parser
 from resnext_edu.benchmark.networks import (
     CIFAR_SMALL,
     NETWORKS,
+    PYTORCH_VARIANTS,
     RUN_MODES,
     SKIPPED_SLOW,
     SLOW,
@@ -62,12 +70,14 @@ from resnext_edu.benchmark.networks import (
     run,
     settings,
 )
+from resnext_edu.benchmark.profiler import profile
 from resnext_edu.benchmark.protocol import FOLDED, MODES, Results, device
-from resnext_edu.benchmark.reports import describe, describe_machine, machine, table
+from resnext_edu.benchmark.reports import describe, describe_machine, machine, profile_table, table
 from resnext_edu.benchmark.sweeps import DEPTHWISE, EQUAL_MACS, block_sweep, conv_sweep
 
 __all__ = [
-    "VARIANTS", "MODES", "FOLDED", "RUN_MODES", "NETWORKS", "SLOW", "SKIPPED_SLOW", "CIFAR_SMALL", "DEPTHWISE",
-    "EQUAL_MACS", "Network", "Settings", "Results", "settings", "build", "device", "run", "conv_sweep", "block_sweep",
-    "describe", "table", "machine", "describe_machine", "plot_results", "plot_sweep", "parser", "parse", "main",
+    "VARIANTS", "PYTORCH_VARIANTS", "MODES", "FOLDED", "RUN_MODES", "NETWORKS", "SLOW", "SKIPPED_SLOW",
+    "CIFAR_SMALL", "DEPTHWISE", "EQUAL_MACS", "Network", "Settings", "Results", "settings", "build", "device", "run",
+    "conv_sweep", "block_sweep", "describe", "table", "machine", "describe_machine", "profile", "profile_table",
+    "plot_results", "plot_sweep", "parser", "parse", "main",
 ]  # fmt: skip

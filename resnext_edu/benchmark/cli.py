@@ -3,12 +3,13 @@
 import argparse
 import json
 
-from resnext_edu.benchmark import networks, protocol, reports
+from resnext_edu.benchmark import networks, profiler, protocol, pytorch, reports
 
 DESCRIPTION = "Images per second of each ResNeXt form against the ResNet of equal cost, side by side."
 
-#: What ``--report`` measures: the library's default ResNeXt-50 against ResNet-50, every mode.
-REPORT = dict(variants="resnet,auto", modes="inference,folded,train")
+#: What ``--report`` measures: the library's default ResNeXt-50 against ResNet-50, every mode (and the same networks
+#: in PyTorch, where it is installed).
+REPORT = dict(variants="resnet,auto", pytorch_variants="torch-resnet,torch-resnext", modes="inference,folded,train")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -26,7 +27,8 @@ def parser():
         prog="python -m resnext_edu.benchmark",
         description=DESCRIPTION,
         formatter_class=_HelpFormatter,
-        epilog="Variants: " + "; ".join(f"{k}: {v}" for k, v in networks.VARIANTS.items()),
+        epilog="Variants: "
+        + "; ".join(f"{k}: {v}" for k, v in {**networks.VARIANTS, **networks.PYTORCH_VARIANTS}.items()),
     )
     nets = networks.NETWORKS
     p.add_argument(
@@ -39,7 +41,8 @@ def parser():
     p.add_argument(
         "--variants",
         default=None,
-        help=f"comma-separated, from {','.join(networks.VARIANTS)}; 'name:mode' limits a variant to a mode "
+        help=f"comma-separated, from {','.join(networks.VARIANTS)} (and {','.join(networks.PYTORCH_VARIANTS)}: the "
+        "same networks in PyTorch, if installed); 'name:mode' limits a variant to a mode "
         f"(default: {nets['imagenet'].variants}; every variant with --block; {nets['cifar-small'].variants} for "
         "cifar-small; form a of a whole ImageNet network builds slowly)",
     )
@@ -80,6 +83,13 @@ def parser():
         help=f"print the machine (CPU, cores, ISA, load, versions) before the table; with no --variants and "
         f"--modes, measure {REPORT['variants']} in {REPORT['modes']} (the README's performance section)",
     )
+    p.add_argument(
+        "--profile",
+        choices=networks.RUN_MODES,
+        default=None,
+        help="instead of timing, profile the variants in this mode: milliseconds per step of their TensorFlow ops, "
+        "by kind of layer (convolutions forward and their gradients, BatchNorm, ReLU, ...)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the raw measurements to FILE")
     return p
 
@@ -94,7 +104,8 @@ def parse(argv=None):
             p.error(f"--block and --network {a.network} exclude each other")
         a.network = "block"
     if a.report:
-        a.variants, a.modes = a.variants or REPORT["variants"], a.modes or REPORT["modes"]
+        default = REPORT["variants"] + ("," + REPORT["pytorch_variants"] if pytorch.available() else "")
+        a.variants, a.modes = a.variants or default, a.modes or REPORT["modes"]
     modes = [m.strip() for m in (a.modes or ",".join(protocol.MODES)).split(",") if m.strip()]
     config = dict(
         depth=a.depth,
@@ -109,6 +120,8 @@ def parse(argv=None):
         networks.settings(a.network, **config)
         variants = networks.variant_modes(a.variants or networks.NETWORKS[a.network].variants, modes)
         rounds, steps, warmup = protocol.check_timing(a.rounds, a.steps, a.warmup, prefix="--")
+        if a.profile and any(v in networks.PYTORCH_VARIANTS for v in variants):
+            raise ValueError("--profile reads TensorFlow's profiler: it takes the library's variants only.")
     except ValueError as e:
         p.error(str(e))
     return dict(
@@ -122,13 +135,22 @@ def parse(argv=None):
         jit_compile={"auto": "auto", "true": True, "false": False}[a.jit_compile],
         json=a.json,
         report=a.report,
+        profile=a.profile,
         **config,
     )
 
 
 def main(argv=None):
     kwargs = parse(argv)
-    path, report = kwargs.pop("json"), kwargs.pop("report")
+    path, report, mode = kwargs.pop("json"), kwargs.pop("report"), kwargs.pop("profile")
+    if mode:
+        config = {k: kwargs[k] for k in ("depth", "cardinality", "bottleneck_width", "image_size") if k in kwargs}
+        s = networks.settings(kwargs["network"], num_classes=kwargs.get("num_classes"), **config)
+        models = {v: s.build(v) for v in kwargs["variants"]}
+        ms = profiler.profile(models.values(), mode, s.batch_size, kwargs["steps"], kwargs["warmup"])
+        print(f"{s.describe()}, batch {s.batch_size}: milliseconds per {mode} step, by kind of layer\n")
+        print(reports.profile_table(ms, {v: m.name for v, m in models.items()}))
+        return
     if report:
         print("Machine, before the run:\n")
         print(reports.describe_machine())

@@ -12,7 +12,7 @@ import numpy as np
 
 from resnext_edu import blocks, complexity, models
 from resnext_edu._checks import one_of, positive_int
-from resnext_edu.benchmark import protocol
+from resnext_edu.benchmark import protocol, pytorch
 from resnext_edu.layers import resolve_implementation
 
 #: The small CIFAR network of the training chapter: ``models.resnext_cifar(C, d, **CIFAR_SMALL)``.
@@ -27,6 +27,7 @@ class Variant:
     form: str = "c"
     implementation: str = "auto"
     reference: bool = False  # the ResNet of equal cost (C=1) instead of the ResNeXt
+    pytorch: bool = False  # torchvision's network (``benchmark.pytorch``) instead of the library's
 
 
 _VARIANTS = {
@@ -37,14 +38,19 @@ _VARIANTS = {
     "split": Variant("form (c), grouped 3x3 as one conv per group, concatenated", implementation="split"),
     "keras": Variant("form (c), Keras' stock grouped Conv2D", implementation="keras"),
     "auto": Variant("what form='auto' builds on this device", "auto"),
+    "torch-resnet": Variant("the ResNet in PyTorch (torchvision)", reference=True, pytorch=True),
+    "torch-resnext": Variant("the ResNeXt in PyTorch (torchvision)", pytorch=True),
 }
-#: What each variant builds (``--variants``).
-VARIANTS = {name: v.description for name, v in _VARIANTS.items()}
+#: What each variant of the library builds (``--variants``).
+VARIANTS = {name: v.description for name, v in _VARIANTS.items() if not v.pytorch}
+#: The same networks in PyTorch (``benchmark.pytorch``; needs torch and torchvision): ``run`` takes them too.
+PYTORCH_VARIANTS = {name: v.description for name, v in _VARIANTS.items() if v.pytorch}
 
 #: (variant, mode) pairs that take seconds per batch on a CPU: 1 step per round, skipped on whole networks unless
 #: ``slow=True`` (``--slow``).
 SLOW = {("keras", "train"): "the stock grouped conv's gradient runs through XLA: seconds per batch on a CPU"}
 SKIPPED_SLOW = "skipped (--slow)"
+NOT_IN_PYTORCH = "no such mode in PyTorch"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +126,7 @@ class Settings:
         return (self.image_size, self.image_size, self.network.input_channels)
 
     def build(self, variant):
-        """The Keras model of ``variant`` (a name from ``VARIANTS``)."""
+        """The Keras model of ``variant`` (a name from ``VARIANTS``, not a PyTorch one)."""
         one_of("variant", variant, tuple(VARIANTS))
         v = _VARIANTS[variant]
         c, d = self.network.reference if v.reference else (self.cardinality, self.bottleneck_width)
@@ -197,8 +203,8 @@ def variant_modes(variants, modes):
     )
     out = {}
     for name, own in items:
-        if name not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {name!r}.")
+        if name not in _VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(_VARIANTS)}; got {name!r}.")
         own = modes if own is None else ([own] if isinstance(own, str) else [m.strip() for m in own])
         for m in own:
             if m not in RUN_MODES:
@@ -244,12 +250,26 @@ def run(
     else:
         y, loss = np.arange(s.batch_size) % s.num_classes, keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
+    if any(_VARIANTS[v].pytorch for v in wanted):
+        if not s.network.depths:
+            raise ValueError(f"the PyTorch variants time the imagenet network only; got {network!r}.")
+        if not pytorch.available():
+            raise ValueError("the PyTorch variants need torch and torchvision (pip install torch torchvision).")
+
     skipped, setups, xla = {}, {}, {}
     for variant, wanted_modes in wanted.items():
-        measured = [m for m in wanted_modes if slow or (variant, m) not in SLOW]
-        if len(measured) < len(wanted_modes):
-            skipped[variant] = {m: SKIPPED_SLOW for m in wanted_modes if m not in measured}
+        v = _VARIANTS[variant]
+        reasons = {m: SKIPPED_SLOW for m in wanted_modes if not slow and (variant, m) in SLOW}
+        reasons.update({m: NOT_IN_PYTORCH for m in wanted_modes if v.pytorch and m not in protocol.MODES})
+        measured = [m for m in wanted_modes if m not in reasons]
+        if reasons:
+            skipped[variant] = reasons
         if not measured:
+            continue
+        if v.pytorch:
+            c, d = s.network.reference if v.reference else (s.cardinality, s.bottleneck_width)
+            args = (s.depth, c, d, s.num_classes, x, y, measured, steps, warmup)
+            setups[variant] = lambda args=args: pytorch.timed_model(*args)
             continue
 
         def setup(variant=variant, measured=measured):
@@ -265,7 +285,7 @@ def run(
 
     config = dict(s.to_dict(), what=s.describe(), slow=slow, jit_compile=jit_compile)
     results = protocol.measure(
-        setups, {v: VARIANTS[v] for v in wanted}, config, "resnet" if "resnet" in wanted else None,
+        setups, {v: _VARIANTS[v].description for v in wanted}, config, "resnet" if "resnet" in wanted else None,
         rounds, steps, warmup, log, skipped,
     )  # fmt: skip
     results.config.update(xla=any(xla.values()), auto=_auto_description())  # xla: known once the models compiled

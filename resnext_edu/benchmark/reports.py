@@ -110,3 +110,19 @@ def describe_machine(info=None):
     """``machine()`` as Markdown list lines."""
     info = machine() if info is None else info
     return "\n".join(f"- {key}: {value}" for key, value in info.items())
+
+
+def profile_table(profiled, columns):
+    """``profiler.profile``'s result as a Markdown table: a row per kind of layer, a column per model (``columns``:
+    {heading: model name}), the rows sorted by their largest time, a total, and each column's difference to the
+    first."""
+    names = list(columns.values())
+    rows = sorted(profiled, key=lambda r: -max(profiled[r].values()))
+    head = ["ops of", *columns] + ([f"{h} - {next(iter(columns))}" for h in list(columns)[1:]])
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "--:|" * (len(head) - 1)]
+    totals = {n: sum(profiled[r].get(n, 0.0) for r in rows) for n in names}
+    for row, values in [*((r, profiled[r]) for r in rows), ("total", totals)]:
+        ms = [values.get(n, 0.0) for n in names]
+        cells = [f"{m:.1f}" for m in ms] + [f"{m - ms[0]:+.1f}" for m in ms[1:]]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
