@@ -6,6 +6,7 @@ Modules, in the order the book meets them:
 
 - ``complexity``  exact parameter and multiply-add counts (pure Python, Table 1 and Table 2)
 - ``layers``      ``Conv2D``: Keras' conv layer with a grouped path fast for inference and training
+- ``grouped``     the exact computations of a grouped convolution (native, split, block-diagonal, ...)
 - ``blocks``      the ResNet bottleneck and the three ResNeXt block forms (Fig. 3 a, b, c)
 - ``models``      whole networks (Table 1) and the CIFAR ResNeXt-29
 - ``equivalence`` ``convert``: carry weights between forms (a), (b) and (c)

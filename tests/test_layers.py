@@ -138,7 +138,7 @@ def test_merge_kernel_is_block_diagonal():
             np.testing.assert_array_equal(merged[:, :, i, out], kernel[:, :, i % 2, out] if own else 0)
 
 
-@pytest.mark.parametrize("implementation", ["merged", "dense"])
+@pytest.mark.parametrize("implementation", ["merged", "dense", "dense-gradient"])
 @pytest.mark.parametrize("strides", [1, 2])
 def test_block_diagonal_convolutions_equal_the_grouped_one_with_their_gradients(implementation, strides):
     import tensorflow as tf

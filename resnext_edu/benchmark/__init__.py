@@ -22,6 +22,8 @@ some modes):
 - ``a``, ``b``, ``c``: the forms of Fig. 3 (C paths summed; C paths concatenated, then one 1x1; one grouped
   3x3). ``c`` uses the library's ``layers.Conv2D``, whose grouped conv runs the fastest exact op of the device;
 - ``split``: form c, the grouped conv computed as one convolution per group, concatenated;
+- ``merged``, ``dense``: form c, the grouped conv as a convolution of fewer, wider groups (at least 16 channels
+  each), or of one group, with a block-diagonal kernel (``layers.merge_kernel``);
 - ``keras``: form c with Keras' stock grouped conv (Keras 3 on TensorFlow sends it through XLA);
 - ``auto``: what ``form="auto"`` builds on this device (form c with the fastest exact grouped conv).
 

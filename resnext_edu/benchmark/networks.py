@@ -36,6 +36,8 @@ _VARIANTS = {
     "b": Variant("form (b): C paths, concatenated, then one 1x1", "b"),
     "c": Variant("form (c): one grouped 3x3 (the library's Conv2D)"),
     "split": Variant("form (c), grouped 3x3 as one conv per group, concatenated", implementation="split"),
+    "merged": Variant("form (c), grouped 3x3 merged into groups of >= 16 channels", implementation="merged"),
+    "dense": Variant("form (c), grouped 3x3 as one dense block-diagonal conv", implementation="dense"),
     "keras": Variant("form (c), Keras' stock grouped Conv2D", implementation="keras"),
     "auto": Variant("what form='auto' builds on this device", "auto"),
     "torch-resnet": Variant("the ResNet in PyTorch (torchvision)", reference=True, pytorch=True),
