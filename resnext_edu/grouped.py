@@ -187,7 +187,7 @@ def _dense_gradient(inputs, kernel, groups, strides, padding, dilations):
             return forward(x, k)
 
         conv.defvjp(lambda x, k: (forward(x, k), (x, k)), lambda saved, dy: jax.vjp(dense, *saved)[1](dy))
-        return conv(inputs, kernel)
+        return conv(keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(kernel))
     import tensorflow as tf
 
     @tf.custom_gradient

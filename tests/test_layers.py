@@ -172,3 +172,14 @@ def test_implementations_are_checked_early():
         layers.Conv2D(8, 3, groups=2, implementation="xla")
     with pytest.raises(ValueError, match="needs channels_last data"):
         layers.Conv2D(8, 3, groups=2, implementation="merged", data_format="channels_first")
+
+
+@pytest.mark.parametrize(
+    "backend, auto, refused", [("jax", "dense-gradient", "native"), ("torch", "keras", "dense-gradient")]
+)
+def test_auto_and_the_implementations_each_backend_allows(monkeypatch, backend, auto, refused):
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    assert layers.resolve_implementation("auto") == auto
+    assert layers.resolve_implementation("merged") == "merged"
+    with pytest.raises(ValueError, match=f"implementation='{refused}' needs the .*; this is '{backend}'"):
+        layers.resolve_implementation(refused)
