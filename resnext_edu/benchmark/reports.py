@@ -4,9 +4,9 @@ Every ratio a table shows is the ratio of the two medians it shows in the same t
 reader can check it by dividing; the spread (min-max over rounds) stands beside each median and each ratio.
 """
 
+import importlib.metadata
 import os
 import platform
-import sys
 
 import keras
 
@@ -91,19 +91,30 @@ def machine():
         info["load average (1, 5, 15 min)"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     info["python"] = platform.python_version()
     info["keras"] = f"{keras.__version__} ({keras.backend.backend()} backend)"
-    backend = keras.backend.backend()
-    module = sys.modules.get(backend) or __import__(backend)
-    info[backend] = getattr(module, "__version__", "?")
-    if backend == "tensorflow":
+    for package in ("numpy", "tensorflow", "jax", "torch", "torchvision"):
+        try:
+            info[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
         threads = tf.config.threading
-        info["threads (intra-op, inter-op; 0 = TensorFlow's choice)"] = (
+        info["TensorFlow threads (intra-op, inter-op; 0: one per core)"] = (
             f"{threads.get_intra_op_parallelism_threads()}, {threads.get_inter_op_parallelism_threads()}"
         )
-        info["TF_ENABLE_ONEDNN_OPTS"] = onednn
+        info["oneDNN"] = f"{_onednn()} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})"
     return info
+
+
+def _onednn():
+    """Whether TensorFlow runs its oneDNN ops ("on", "off"), or "unknown" (a private function of TensorFlow's)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    except (ImportError, AttributeError):
+        return "unknown"
 
 
 def describe_machine(info=None):
