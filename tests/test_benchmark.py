@@ -392,6 +392,7 @@ def test_folded_inference_is_timed_beside_the_other_modes():
     assert set(results.images_per_second["resnet"]) == {"inference", "folded"}
     assert results.ratio("c", "folded") > 0 and results.ratio("c", "inference") is None
     assert "folded" in benchmark.table(results).splitlines()[0]
+    assert isinstance(benchmark.plot_results(results), matplotlib.figure.Figure)
     with pytest.raises(ValueError, match="mode must be one of"):
         benchmark.conv_sweep([(8, 1)], "folded")
 

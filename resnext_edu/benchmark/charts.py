@@ -10,7 +10,11 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from resnext_edu import style
 from resnext_edu.benchmark.reports import describe, number
+from resnext_edu.benchmark.protocol import FOLDED
 from resnext_edu.benchmark.sweeps import DEPTHWISE
+
+#: Inference and training as the book's charts draw them, and folded inference in the palette's green.
+_MODE_COLORS = {**style.MODE_COLORS, FOLDED: style.GREEN}
 
 
 def plot_results(results, ax=None, title=None):
@@ -30,7 +34,7 @@ def plot_results(results, ax=None, title=None):
     ref = results.reference
     value = results.ratio if ref else results.median
     spread = results.ratio_spread if ref else results.spread
-    colors = style.MODE_COLORS
+    colors = _MODE_COLORS
     width = 0.8 / max(1, len(modes))
     values = [x for v in results.variants for m in modes if value(v, m) for x in (spread(v, m) or [value(v, m)])]
     base = 1.0 if ref else min(values + [1.0]) / 2
@@ -109,7 +113,7 @@ def plot_sweep(results, ax=None, title=None):
         by_groups.setdefault(s["groups"], s["name"])
     predicted = [results.macs[ref] / results.macs[by_groups[g]] for g in groups]
     ax.plot(groups, predicted, color=style.GRAY, ls="--", lw=1.3, marker=".", label="if time followed multiply-adds")
-    colors = style.MODE_COLORS
+    colors = _MODE_COLORS
     ops = [op for op in dict.fromkeys(s["implementation"] for s in specs) if op != "dense"]
     styles = dict(zip(ops, ("-", ":", "-.", (0, (5, 1)))))
     markers = dict(zip(ops, "osD^v"))
