@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from resnext_edu import style
-from resnext_edu.benchmark.reports import describe, number
 from resnext_edu.benchmark.protocol import FOLDED
+from resnext_edu.benchmark.reports import describe, number
 from resnext_edu.benchmark.sweeps import DEPTHWISE
 
 #: Inference and training as the book's charts draw them, and folded inference in the palette's green.
