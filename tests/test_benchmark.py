@@ -145,6 +145,7 @@ def test_report_measures_the_default_resnext_against_resnet_in_every_mode():
 # --- the library functions -------------------------------------------------------------------
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_tiny_run_reports_every_variant_and_resnet_at_one(tiny_block):
     out, raw, err = tiny_block
     rows = _rows(out)
@@ -159,6 +160,7 @@ def test_tiny_run_reports_every_variant_and_resnet_at_one(tiny_block):
             assert raw["images_per_second"][variant][mode][0] > 0
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_results_round_trip_through_json_and_plot(tiny_block):
     results = benchmark.Results(**tiny_block[1])
     assert results.ratio("resnet", "train") == 1.0
@@ -168,6 +170,7 @@ def test_results_round_trip_through_json_and_plot(tiny_block):
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(benchmark.VARIANTS)
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_block_variants_have_the_multiply_adds_of_complexity(tiny_block):
     raw = tiny_block[1]
     resnext = complexity.block_macs(256, 256, 2, 4, 8)
@@ -250,6 +253,7 @@ def test_conv_sweep_has_equal_multiply_adds_and_a_table():
         benchmark.conv_sweep(((6, 4),))
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_conv_sweep_compares_implementations_of_one_layer():
     results = benchmark.conv_sweep(
         [(16, 4, "native"), (16, 4, "split"), (16, 4, "keras")],
@@ -411,6 +415,7 @@ def test_machine_says_what_the_run_ran_on(capsys):
 # --- sweeps at a fixed group width, the depthwise end ---------------------------------------------------------------
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_conv_sweep_takes_keras_depthwise_conv_at_groups_equal_channels():
     results = benchmark.conv_sweep(
         [(16, 1), (16, 16), (16, 16, benchmark.DEPTHWISE)],
@@ -441,6 +446,7 @@ def test_conv_sweep_takes_keras_depthwise_conv_at_groups_equal_channels():
         benchmark.conv_sweep([(16, 4, benchmark.DEPTHWISE)])
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_block_sweep_times_whole_blocks_and_the_depthwise_twin():
     results = benchmark.block_sweep(
         [(1, 8), (8, 1), (8, 1, "depthwise")],
@@ -479,6 +485,7 @@ def test_block_sweep_rejects_bad_specs(specs, message):
         benchmark.block_sweep(specs, log=False)
 
 
+@pytest.mark.tensorflow_only("the benchmark's variants include TensorFlow's implementations 'native', 'split'")
 def test_plot_sweep_needs_a_sweep(tiny_block):
     _, data, _ = tiny_block
     with pytest.raises(ValueError, match="plot_sweep needs"):
