@@ -17,7 +17,7 @@ READER_KERNEL := resnext-reader
 KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
 LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: book test test-lib reader notebooks lint format benchmark clean wheel release check-release
+.PHONY: book test test-lib test-backends test-backend-jax test-backend-torch reader notebooks lint format benchmark clean wheel release check-release
 
 $(STAMP): requirements.txt requirements-torch.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,21 @@ book: $(STAMP)
 TEST_WORKERS ?= 2
 test: lint reader
 	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile
+	$(MAKE) --no-print-directory test-backends
+
+# The library's unit tests (those not marked slow) on Keras' other two backends, one process each, side by side
+# (KERAS_BACKEND is read when Keras is imported). Tests marked tensorflow_only are skipped there with their reason.
+BACKENDS := jax torch
+test-backends: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix test-backend-,$(BACKENDS))
+
+test-backend-jax test-backend-torch: test-backend-%: $(STAMP)
+	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:xdist -m "not slow" $(BACKEND_TESTS)
+
+# The library tests that run Keras (the others, pure Python or about the book, run once, on TensorFlow).
+PURE_TESTS    = $(addprefix tests/test_,$(addsuffix .py,complexity exercises package paper_plots progress prose_numbers \
+                readouts site_explorers widgets))
+BACKEND_TESTS = $(filter-out $(PURE_TESTS),$(LIBRARY_TESTS))
 
 # The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow.
 LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))

@@ -323,7 +323,8 @@ def test_tensorflows_implementations_are_refused_on_other_backends():
         return
     assert layers.resolve_implementation("auto") not in ("native", "split")
     for name in ("native", "split"):
-        with pytest.raises(ValueError, match=f"'{name}' needs the TensorFlow backend; this is '{BACKEND}'"):
+        refused = f"implementation='{name}' needs the tensorflow backend; this is '{BACKEND}'"
+        with pytest.raises(ValueError, match=refused):
             layers.Conv2D(8, 3, groups=2, implementation=name)
 
 

@@ -218,7 +218,7 @@ def check_network(shown, depth, c, d):
     controls = shown["controls"]
     assert [controls[k]["value"] for k in ("depth", "cardinality", "bottleneck_width")] == [str(depth), str(c), str(d)]
     assert same_text(shown["readout"], readouts.network_readout_html(depth, c, d))
-    assert shown["heading"] == (f"ResNet-{depth}" if (c, d) == (1, 64) else f"ResNeXt-{depth} ({c}×{d}d)")
+    assert shown["heading"] == f"{'ResNet' if c == 1 else 'ResNeXt'}-{depth} ({c}×{d}d)"  # as the paper's tables
     values = [row[1] for row in shown["rows"]]
     assert values == [
         f"{params / 1e6:,.2f} M ({params:,})",
