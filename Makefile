@@ -15,7 +15,7 @@ READER_KERNEL := resnext-reader
 KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
 LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: book test reader notebooks lint format benchmark clean
+.PHONY: book test reader datasets notebooks lint format benchmark reference clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ $(KERNELSPEC): $(READER_DEPS) $(STAMP)
 
 reader: $(READER_WHEEL) $(KERNELSPEC)
 
+# The real images the chapters train on, offline: Debian's dataset-fashion-mnist, found or installed with apt-get when
+# run as root (as CI is); otherwise it says how to get it. Standard library only.
+datasets:
+	$(PYTHON) tools/datasets.py
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book is in _build/html: open _build/html/index.html, or serve it with"
@@ -54,10 +59,10 @@ book: $(STAMP)
 # (pytest-xdist); --dist loadfile keeps each test file, and each chapter's cells, together and in order in one of them.
 # On 2 cores this takes the suite from 10 to 6.5 minutes; TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
-test: lint reader
+test: lint reader datasets
 	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile
 
-notebooks: $(STAMP)
+notebooks: $(STAMP) datasets
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
 

@@ -33,3 +33,23 @@ def built_book():
         cwd=ROOT,
     )
     return Build(result.returncode, result.stdout[-6000:] + result.stderr[-6000:], ROOT / "_build" / "html")
+
+
+def _tool(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir():
+    """Debian's Fashion-MNIST files (tools/datasets.py): found, or installed with apt-get where the tests run as root
+    (CI); else the tests that need them fail, saying how to get them."""
+    datasets = _tool("datasets")
+    problem = datasets.ensure()
+    if problem:
+        pytest.fail(problem)
+    return datasets.DIRECTORY
