@@ -37,7 +37,8 @@ class Summary:
     runs: int
 
     def __str__(self):
-        return f"{self.mean:.2%} ± {self.std:.2%} ({self.runs} seeds, {self.low:.2%} to {self.high:.2%})"
+        seeds = f"{self.runs} seed" + ("s" if self.runs != 1 else "")
+        return f"{self.mean:.2%} ± {self.std:.2%} ({seeds}, {self.low:.2%} to {self.high:.2%})"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -168,7 +168,7 @@ def _check_cifar_part(part, images, labels):
 # --- Fashion-MNIST: real images offline (Debian's package) or through Keras (Colab) ---------------------------------
 
 
-def load_fashion_mnist(channels=1, validation=5000, seed=0, *, source="auto", directory=None):
+def load_fashion_mnist(channels=1, validation=5000, seed=0, *, source="auto", directory=None, arrays=None):
     """Fashion-MNIST as ``Splits``: 28x28 clothing images in [0, 1], 10 classes (``fashion_mnist.CLASSES``).
 
     The arrays come from Debian's package ``dataset-fashion-mnist`` or from ``keras.datasets.fashion_mnist``
@@ -176,6 +176,7 @@ def load_fashion_mnist(channels=1, validation=5000, seed=0, *, source="auto", di
     against recorded SHA-256 sums whichever the source (``resnext_edu.fashion_mnist``). ``validation`` of the 60,000
     training images are held out, stratified by class (same ``seed``, same split); the test split is the data set's
     own 10,000 test images. ``channels``: 1 (gray), or 3 copies of it for networks made for colour images.
+    ``arrays``: the ``fashion_mnist.Arrays`` that ``fashion_mnist.load_arrays`` returned, if loaded already.
     """
     from resnext_edu import fashion_mnist
 
@@ -189,7 +190,9 @@ def load_fashion_mnist(channels=1, validation=5000, seed=0, *, source="auto", di
             f"validation must hold between {classes} and {train_size - classes} of the {train_size} training "
             f"images (one per class each side); got {validation}."
         )
-    raw = fashion_mnist.load_arrays(source, fashion_mnist.DEBIAN_DIR if directory is None else directory)
+    if arrays is not None and not isinstance(arrays, fashion_mnist.Arrays):
+        raise ValueError(f"arrays must be the fashion_mnist.Arrays of fashion_mnist.load_arrays; got {arrays!r}.")
+    raw = arrays or fashion_mnist.load_arrays(source, fashion_mnist.DEBIAN_DIR if directory is None else directory)
 
     def images(x):
         x = (x.astype("float32") / 255.0)[..., None]

@@ -120,13 +120,45 @@ def label(cardinality, bottleneck_width):
 REFERENCE = EqualCost()
 #: The same networks and code, sized for about three minutes of a chapter on 2 CPU cores.
 CHAPTER = dataclasses.replace(REFERENCE, seeds=(0, 1, 2), epochs=4, train_images=5000, validation_images=1000)
+#: The paper's CIFAR network, ResNeXt-29 (8x64d), against the one-path ResNet-29 closest to its cost (221 wide: the
+#: width Table 2's rule gives 64 for C = 8 from), on all 50,000 CIFAR-10 training images (Appendix A; the
+#: paper's Table 7 compares ResNeXt-29 with Wide ResNet, not with this ResNet). Days of a GPU: Colab only.
+CIFAR_FULL = EqualCost(
+    cardinalities=(1, 8),
+    reference_width=221,
+    out_channels=256,
+    stem_filters=64,
+    stem_strides=1,
+    blocks_per_stage=3,
+    seeds=(0, 1, 2),
+    epochs=300,
+    batch_size=128,
+    optimizer="sgd",
+    dataset="cifar10",
+    validation_images=0,
+)
 
 
-def load_splits(setting):
-    """The data of ``setting``: its data set, held-out validation images and subsets (``data.subset``, seed 0)."""
+def setting(dataset="fashion_mnist", full=False):
+    """What the chapter trains: ``CHAPTER`` (a CPU's minutes) or, with ``full``, ``REFERENCE``; for "cifar10" the
+    same networks on CIFAR-10's 32x32 colour images, or with ``full`` the paper's ResNeXt-29 (8x64d) against a
+    one-path ResNet-29 of its cost (``CIFAR_FULL``)."""
+    one_of("dataset", dataset, DATASETS)
+    if not isinstance(full, bool):
+        raise ValueError(f"full must be True or False; got {full!r}.")
+    if dataset == "cifar10":
+        return CIFAR_FULL if full else dataclasses.replace(CHAPTER, dataset="cifar10", stem_strides=1)
+    return REFERENCE if full else CHAPTER
+
+
+def load_splits(setting, splits=None):
+    """The data of ``setting``: its data set (or ``splits``, already loaded), held-out validation images, and the
+    subsets it asks for (``data.subset``, seed 0)."""
     from resnext_edu import data
 
-    if setting.dataset == "fashion_mnist":
+    if splits is not None:
+        pass
+    elif setting.dataset == "fashion_mnist":
         splits = data.load_fashion_mnist()
     else:
         splits = data.load_cifar10()
@@ -280,8 +312,31 @@ def main(argv=None):
     return 0
 
 
-__all__ = ["DATASETS", "EqualCost", "label", "REFERENCE", "CHAPTER", "load_splits", "test_correct", "train_seed", "run"]
-__all__ += ["ship", "reference_model", "main"]
+# --- what the paper reports, used by the chapter (to become resnext_edu.paper.TABLE7 and paper.CIFAR_RECIPE) ------
+
+#: Table 7: CIFAR-10 test error (%) and size (millions of conv and fc weights), the mean of 10 runs (Sec. 5.3).
+PAPER_TABLE7 = {"Wide ResNet": (36.5, 4.17), "ResNeXt-29 (8×64d)": (34.4, 3.65), "ResNeXt-29 (16×64d)": (68.1, 3.58)}
+#: Sec. 5.3 / Table 7: each CIFAR result is the mean of this many runs.
+PAPER_CIFAR_RUNS = 10
+#: Appendix A: how the paper trained on CIFAR (the factor of the two reductions is fb.resnet.torch's, [11]).
+PAPER_CIFAR = dict(
+    train_images=50000,
+    gpus=8,
+    batch_size=128,
+    learning_rate=0.1,
+    momentum=0.9,
+    weight_decay=0.0005,
+    epochs=300,
+    lr_drops=(150, 225),
+    lr_drop_factor=0.1,
+    augmentation="4-pixel zero padding, random 32×32 crop, random horizontal flip",
+)
+
+
+__all__ = ["DATASETS", "EqualCost", "label", "REFERENCE", "CHAPTER", "CIFAR_FULL", "setting", "load_splits"]
+__all__ += ["test_correct", "train_seed", "run", "ship", "reference_model", "PAPER_TABLE7", "PAPER_CIFAR"]
+__all__ += ["PAPER_CIFAR_RUNS"]
+__all__ += ["main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ BatchNorms, and in the same input rows of its last 1x1 (``equivalence``'s canoni
 - ``removed``: a context in which some inner channels of some blocks contribute nothing (their rows of the last 1x1
   are zero): a whole path is its d channels, and the same call removes channels of a ResNet (C = 1) for comparison;
 - ``ablation``: test accuracy with k paths of a block removed, for every k and every choice of k paths (or, for a
-  ResNet, random sets of as many channels).
+  ResNet, random sets of as many channels); ``ablation_everywhere``: r paths removed in every block at once.
 
 ``resnext_edu.inside_plots`` draws them.
 """
@@ -172,6 +172,38 @@ def ablation(model, block, images, labels, *, unit=None, draws=6, seed=0):
     return out
 
 
+def ablation_everywhere(model, images, labels, *, widths=None, draws=6, seed=0):
+    """Test accuracy with r = 0, 1, ... paths removed in *every* block at once: ``{r: [accuracy, ...]}``, ``draws``
+    random choices of the r paths of each block (one for r = 0 and r = C).
+
+    For a ResNet (C = 1) give ``widths``, ``{block: d}`` of the ResNeXt to compare with: r "paths" are then r*d
+    random channels of each block (all of them at most), as many channels as the ResNeXt loses.
+    """
+    found = paths(model)
+    rng = np.random.default_rng(positive_int("seed", seed, minimum=0))
+    draws = positive_int("draws", draws)
+    if widths is not None and set(widths) != set(found):
+        raise ValueError(f"widths must give d for each block: {', '.join(found)}; got {sorted(widths)}.")
+    units = {b: (p.bottleneck_width if widths is None else positive_int("width", widths[b])) for b, p in found.items()}
+    most = max(-(-p.inner_channels // units[b]) for b, p in found.items())  # the r that removes everything
+    out = {}
+    for r in range(most + 1):
+        trials = []
+        for _ in range(1 if r in (0, most) else draws):
+            chosen = {}
+            for b, p in found.items():
+                n = min(r * units[b], p.inner_channels)
+                if p.cardinality > 1:  # whole paths
+                    picks = rng.choice(p.cardinality, n // units[b], replace=False)
+                    chosen[b] = sum((p.channels(int(i)) for i in picks), [])
+                else:
+                    chosen[b] = rng.choice(p.inner_channels, n, replace=False).tolist()
+            with removed(model, chosen):
+                trials.append(accuracy(model, images, labels))
+        out[r] = trials
+    return out
+
+
 def _score(model, block, channels, images, labels):
     with removed(model, {block: channels}):
         return accuracy(model, images, labels)
@@ -188,4 +220,5 @@ __all__ = [
     "removed",
     "accuracy",
     "ablation",
+    "ablation_everywhere",
 ]

@@ -185,6 +185,35 @@ class Record:
             lines.append(line)
         return "\n".join(lines)
 
+    def verdict(self, level=0.95):
+        """What the runs support, one sentence per ResNeXt: more or less accurate than the ResNet (its bootstrap
+        interval over seeds and test images, ``level``, excludes zero) or not distinguishable from it; then what the
+        runs are about (networks, epochs, images, seeds): the verdict's scope."""
+        from resnext_edu import comparison
+
+        correct = self.correct()
+        resnet = next(name for name, net in self.networks.items() if net["cardinality"] == 1)
+        lines = []
+        for name, runs in correct.items():
+            if name == resnet:
+                continue
+            interval = comparison.bootstrap_difference(correct[resnet], runs, level=level)
+            if interval.low > 0:
+                finding = "more accurate than the ResNet in these runs"
+            elif interval.high < 0:
+                finding = "less accurate than the ResNet in these runs"
+            else:
+                finding = "not distinguishable from the ResNet in these runs (the interval includes zero)"
+            lines.append(f"{name}: {finding}: {interval}.")
+        settings, data, seeds = self.settings, self.data, len(self.settings["seeds"])
+        seeds = f"{seeds} seed" + "s" * (seeds != 1)
+        lines.append(
+            f"About: these networks (about {self.networks[resnet]['params']:,} weights each) trained for "
+            f"{settings['epochs']} epochs on {data['train']:,} {data['name']} images from {seeds}, "
+            f"scored on {data['test']:,} test images."
+        )
+        return lines
+
 
 def with_digests(shipped, folder):
     """``shipped`` entries with the SHA-256 and size of each weights file in ``folder``."""

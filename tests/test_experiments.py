@@ -133,3 +133,17 @@ def test_records_that_cannot_be_read(tmp_path):
 def test_run_checks_its_setting():
     with pytest.raises(ValueError, match="setting must be an experiments.EqualCost"):
         experiments.run({"epochs": 1}, data.Splits("x", *[np.zeros(1)] * 6, ()))
+
+
+def test_verdict_and_settings_for_the_chapter(finished):
+    record = finished[0]
+    lines = record.verdict()
+    assert len(lines) == 2 and lines[0].startswith("2×8d: ") and "95% interval" in lines[0]
+    assert lines[-1] == (
+        "About: these networks (about 52,762 weights each) trained for 1 epochs on 200 fashion_mnist images from "
+        "2 seeds, scored on 200 test images."
+    )
+    assert experiments.setting() is experiments.CHAPTER and experiments.setting(full=True) is experiments.REFERENCE
+    assert experiments.setting("cifar10", full=True).widths() == {1: 221, 8: 64}  # ResNeXt-29 (8×64d) and its twin
+    with pytest.raises(ValueError, match="full must be True or False"):
+        experiments.setting(full="yes")

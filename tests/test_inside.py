@@ -141,3 +141,20 @@ def test_figures(resnext, images):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_ablation_everywhere_removes_paths_in_every_block_and_as_many_resnet_channels(resnext, images):
+    labels = np.asarray(resnext(images, training=False)).argmax(-1)
+    curve = inside.ablation_everywhere(resnext, images, labels, draws=2, seed=0)
+    assert sorted(curve) == [0, 1, 2, 3, 4] and [len(v) for v in curve.values()] == [1, 2, 2, 2, 1]
+    assert curve[0] == [1.0]
+    with inside.removed(resnext, {b: list(range(p.inner_channels)) for b, p in inside.paths(resnext).items()}):
+        nothing_left = inside.accuracy(resnext, images, labels)
+    assert curve[4] == [nothing_left]
+    keras.utils.set_random_seed(3)
+    resnet = randomise(models.resnext_cifar(1, 12, 10, (28, 28, 1), **SHAPE), 4)
+    widths = {b: p.bottleneck_width for b, p in inside.paths(resnext).items()}  # 5, 10, 20 of 12, 24, 48 channels
+    twin = inside.ablation_everywhere(resnet, images, labels, widths=widths, draws=2, seed=0)
+    assert sorted(twin) == [0, 1, 2, 3]  # three widths remove every channel of every block
+    with pytest.raises(ValueError, match="widths must give d for each block"):
+        inside.ablation_everywhere(resnet, images, labels, widths={"conv2_block1": 5})
