@@ -16,6 +16,11 @@ Modules, in the order the book meets them:
 - ``audit``       ``compare``: any Keras model checked against the paper, read from its graph
 - ``pitfalls``    faulty blocks as public implementations wrote them, for the audit to catch
 - ``distribute``  ``tf.distribute`` strategies, logical CPUs, distributed vs single-device runs
+- ``fashion_mnist`` Fashion-MNIST's arrays from Debian's package or Keras, checked by SHA-256 (``data`` loads splits)
+- ``experiments`` a ResNet against ResNeXts of equal cost over seeds; ``python -m resnext_edu.experiments``
+- ``records``     the JSON record of such a run; the reference run shipped in ``resnext_edu/reference/``
+- ``comparison``  spread over seeds, bootstrap intervals, learning curves with a band
+- ``inside``      a trained ResNeXt path by path: filters, maps, weight norms, path ablation (``inside_plots``)
 
 Importing the package imports no TensorFlow; the modules that need Keras import it themselves.
 """

@@ -10,6 +10,7 @@ BatchNorms, and in the same input rows of its last 1x1 (``equivalence``'s canoni
 - ``weight_norms``: per block and path, the L2 norm of its weights in each conv, and its *output strength*: the norm
   of its last 1x1 rows scaled by its BatchNorm's gamma (the convs before a BatchNorm can be scaled freely without
   changing the function, so their norms say little; what a path adds to the sum is set by gamma and the last 1x1);
+- ``weight_shares``: each stage's share of the squared weights (stem, stages, classifier);
 - ``removed``: a context in which some inner channels of some blocks contribute nothing (their rows of the last 1x1
   are zero): a whole path is its d channels, and the same call removes channels of a ResNet (C = 1) for comparison;
 - ``ablation``: test accuracy with k paths of a block removed, for every k and every choice of k paths (or, for a
@@ -121,6 +122,25 @@ def weight_norms(model):
     return rows
 
 
+def weight_shares(model):
+    """``{part: share}``: each part's share of the sum of squared weights of ``model``'s convs and dense layers
+    (BatchNorm left out). Parts: "stem", each stage of blocks ("conv2", "conv3", ...: a block's name up to
+    "_block"), "classifier" (the last Dense)."""
+    owners = {}
+    for block in paths(model):
+        for layer in model.layers:
+            if layer.name.startswith(f"{block}_"):
+                owners[layer.name] = block.split("_block")[0]
+    squares = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization) or not layer.weights:
+            continue
+        part = owners.get(layer.name, "classifier" if isinstance(layer, keras.layers.Dense) else "stem")
+        squares[part] = squares.get(part, 0.0) + sum(float(np.sum(np.square(w))) for w in layer.get_weights())
+    total = sum(squares.values())
+    return {part: value / total for part, value in squares.items()}
+
+
 @contextlib.contextmanager
 def removed(model, channels):
     """Within the ``with``: the inner channels ``channels`` (``{block: [channel, ...]}``) add nothing to their blocks'
@@ -152,19 +172,23 @@ def accuracy(model, images, labels, batch_size=1000):
 def ablation(model, block, images, labels, *, unit=None, draws=6, seed=0):
     """Test accuracy with parts of ``block`` removed: ``{removed channels: [accuracy, ...]}``.
 
-    A ResNeXt block (C > 1) loses k = 0..C whole paths, every choice of k paths (its channels in units of d). A ResNet
+    A ResNeXt block (C > 1) loses k = 0..C whole paths (its channels in units of d): every choice of k paths where
+    there are at most ``draws`` of them, else ``draws`` random choices (from ``seed``). A ResNet
     block (C = 1) loses 0, ``unit``, 2 ``unit``, ... channels and finally all of them, ``draws`` random choices of that
     many channels each (from ``seed``): with ``unit`` = the ResNeXt's d, the same numbers of channels as its paths.
     """
     p = block_paths(model, block)
     rng = np.random.default_rng(positive_int("seed", seed, minimum=0))
-    out = {}
+    draws, out = positive_int("draws", draws), {}
     if p.cardinality > 1:
         for k in range(p.cardinality + 1):
-            choices = [sum((p.channels(i) for i in c), []) for c in itertools.combinations(range(p.cardinality), k)]
-            out[k * p.bottleneck_width] = [_score(model, block, chosen, images, labels) for chosen in choices]
+            choices = list(itertools.combinations(range(p.cardinality), k))
+            if len(choices) > draws:
+                choices = [choices[i] for i in sorted(rng.choice(len(choices), draws, replace=False))]
+            channels = [sum((p.channels(i) for i in c), []) for c in choices]
+            out[k * p.bottleneck_width] = [_score(model, block, chosen, images, labels) for chosen in channels]
         return out
-    unit, draws = positive_int("unit", unit or 1), positive_int("draws", draws)
+    unit = positive_int("unit", unit or 1)
     for n in sorted({*range(0, p.inner_channels + 1, unit), p.inner_channels}):
         repeats = 1 if n in (0, p.inner_channels) else draws  # removing none or all: one choice only
         picks = [rng.choice(p.inner_channels, n, replace=False) for _ in range(repeats)]
@@ -217,6 +241,7 @@ __all__ = [
     "block_activations",
     "path_activations",
     "weight_norms",
+    "weight_shares",
     "removed",
     "accuracy",
     "ablation",

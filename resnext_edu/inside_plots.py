@@ -29,31 +29,31 @@ def plot_filters(model, block):
 
 
 def plot_activations(model, block, image):
-    """One image, and each path's d maps after its 3x3 in ``block``: a row a path."""
+    """One image, and each path's d maps after its 3x3 in ``block``: a column a path, a row a channel of it."""
     import matplotlib.pyplot as plt
 
     p = inside.block_paths(model, block)
     every = inside.block_activations(model, block, image[None])[0]
     maps = [every[..., p.channels(i)] for i in range(p.cardinality)]
     top = max(float(m.max()) for m in maps) or 1.0
-    d = p.bottleneck_width
-    shown = min(d, 8)
-    fig, axes = plt.subplots(p.cardinality, shown + 1, figsize=(1.05 * (shown + 1), 1.1 * p.cardinality))
-    axes = np.atleast_2d(axes)
-    for i, row in enumerate(axes):
-        if i == 0:
-            row[0].imshow(image[..., 0], cmap=style.GRAYSCALE)
-        else:
-            row[0].axis("off")
-        row[1].set_ylabel(f"path {i + 1}", fontsize=style.FONT, color=style.INK)
-        for j, ax in enumerate(row[1:]):
-            ax.imshow(maps[i][..., j], cmap=style.SEQUENTIAL, vmin=0, vmax=top)
-        for ax in row:
-            ax.set_xticks([])
-            ax.set_yticks([])
+    shown = min(p.bottleneck_width, 6)
+    columns = p.cardinality + 1
+    fig, axes = plt.subplots(shown, columns, figsize=(max(1.0 * columns, 5.0), 1.0 * shown + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.axis("off")
+    axes[0][0].axis("on")
+    axes[0][0].imshow(image[..., 0], cmap=style.GRAYSCALE)
     axes[0][0].set_title("input", fontsize=style.FONT, color=style.INK)
-    more = f" (first {shown} of {d})" if shown < d else ""
-    fig.suptitle(f"{block}: each path's maps after its 3×3, BN and ReLU{more}", fontsize=style.TITLE, color=style.INK)
+    for i in range(p.cardinality):
+        axes[0][i + 1].set_title(f"path {i + 1}", fontsize=style.FONT, color=style.INK)
+        for j in range(shown):
+            axes[j][i + 1].axis("on")
+            axes[j][i + 1].imshow(maps[i][..., j], cmap=style.SEQUENTIAL, vmin=0, vmax=top)
+    more = f", the first {shown} of {p.bottleneck_width} channels" if shown < p.bottleneck_width else ""
+    fig.suptitle(f"{block}: each path's maps after its 3×3, BN and ReLU{more}", fontsize=style.TITLE,
+                 color=style.INK, x=0.02, ha="left")  # fmt: skip
     return fig
 
 

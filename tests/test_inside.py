@@ -133,7 +133,7 @@ def test_figures(resnext, images):
     fig = inside_plots.plot_filters(resnext, "conv2_block1")
     assert len(fig.axes) == 5  # four paths and a colour bar
     fig = inside_plots.plot_activations(resnext, "conv2_block1", images[0])
-    assert len(fig.axes) == 4 * 6
+    assert len(fig.axes) == 5 * 5  # a column a path (and the input), a row a channel
     ax = inside_plots.plot_ablation({"4×5d": {0: [0.9], 5: [0.8, 0.7]}, "1×12d": {0: [0.9], 5: [0.6]}})
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["4×5d", "1×12d"]
     ax = inside_plots.plot_weight_norms(inside.weight_norms(resnext))
@@ -158,3 +158,22 @@ def test_ablation_everywhere_removes_paths_in_every_block_and_as_many_resnet_cha
     assert sorted(twin) == [0, 1, 2, 3]  # three widths remove every channel of every block
     with pytest.raises(ValueError, match="widths must give d for each block"):
         inside.ablation_everywhere(resnet, images, labels, widths={"conv2_block1": 5})
+
+
+def test_weight_shares_split_the_squared_weights_by_stage(resnext):
+    shares = inside.weight_shares(resnext)
+    assert list(shares) == ["stem", "conv2", "conv3", "conv4", "classifier"]
+    assert math.isclose(sum(shares.values()), 1.0)
+    fc = resnext.get_layer("fc").get_weights()
+    convs = [layer for layer in resnext.layers if isinstance(layer, keras.layers.Conv2D)]
+    total = sum(float(np.sum(np.square(w))) for layer in convs for w in layer.get_weights())
+    total += sum(float(np.sum(np.square(w))) for w in fc)
+    assert math.isclose(shares["classifier"], sum(float(np.sum(np.square(w))) for w in fc) / total, rel_tol=1e-6)
+
+
+def test_ablation_samples_the_choices_of_paths_when_there_are_many(images):
+    keras.utils.set_random_seed(5)
+    eight = randomise(models.resnext_cifar(8, 3, 10, (28, 28, 1), **SHAPE), 6)
+    labels = np.zeros(len(images), int)
+    curve = inside.ablation(eight, "conv2_block1", images, labels, draws=3, seed=2)
+    assert sorted(curve) == list(range(0, 25, 3)) and [len(v) for v in curve.values()] == [1, 3, 3, 3, 3, 3, 3, 3, 1]
