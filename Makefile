@@ -5,9 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# The reader's environment: what a reader's kernel has, and nothing of this repository's source tree: requirements.txt,
-# ipykernel, and resnext_edu installed from its wheel. `make test` runs the chapters in it (nbval's kernel
-# `resnext-reader`, registered in .venv so that the dev environment's Jupyter finds it).
+# The reader's environment: what a reader's kernel has in Colab, and nothing of this repository's source tree: Colab's
+# versions of requirements.txt and of the kernel (requirements-colab.txt), and resnext_edu installed from its wheel.
+# `make test` runs the chapters in it, and `make notebooks` re-executes them in it (the kernel `resnext-reader`,
+# registered in .venv so that the dev environment's Jupyter finds it).
 READER        := .venv-reader
 READER_DEPS   := $(READER)/.installed
 READER_WHEEL  := $(READER)/.wheel
@@ -15,7 +16,7 @@ READER_KERNEL := resnext-reader
 KERNELSPEC    := $(VENV)/share/jupyter/kernels/$(READER_KERNEL)/kernel.json
 LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: book test reader datasets notebooks lint format benchmark reference clean
+.PHONY: book test test-lib reader datasets notebooks lint format benchmark reference clean wheel release check-release
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +25,12 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-$(READER_DEPS): requirements.txt
+# Colab's versions, exactly (requirements-colab.txt), which also satisfy requirements.txt (pip check says so).
+$(READER_DEPS): requirements.txt requirements-colab.txt
 	rm -rf $(READER)
 	$(PYTHON) -m venv $(READER)
-	$(READER)/bin/python -m pip install --quiet --upgrade pip
-	$(READER)/bin/python -m pip install --quiet -r requirements.txt ipykernel
+	$(READER)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements.txt
+	$(READER)/bin/python -m pip check
 	touch $@
 
 # Rebuilt whenever the library changes, so that the chapters always run against the current code.
@@ -41,7 +43,7 @@ $(READER_WHEEL): $(READER_DEPS) $(LIBRARY)
 
 $(KERNELSPEC): $(READER_DEPS) $(STAMP)
 	$(READER)/bin/python -m ipykernel install --prefix $(VENV) --name $(READER_KERNEL) \
-		--display-name "Python 3 (reader: requirements.txt + resnext_edu wheel)"
+		--display-name "Python 3 (reader: Colab's versions + resnext_edu wheel)"
 
 reader: $(READER_WHEEL) $(KERNELSPEC)
 
@@ -52,8 +54,9 @@ datasets:
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
-	@echo "The book is in _build/html: open _build/html/index.html, or serve it with"
+	@echo "The book is in _build/html: serve it (its explorers are live only when served) with"
 	@echo "  python3 -m http.server -d _build/html 8000   and open http://localhost:8000"
+	@echo "or open _build/html/index.html."
 
 # lint first: CI (.ci/run) runs `make test`, so it checks the lint too. The tests run in TEST_WORKERS processes
 # (pytest-xdist); --dist loadfile keeps each test file, and each chapter's cells, together and in order in one of them.
@@ -62,15 +65,41 @@ TEST_WORKERS ?= 2
 test: lint reader datasets
 	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile
 
-notebooks: $(STAMP) datasets
+# The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow.
+LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))
+BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py \
+                tests/test_site_a11y.py tests/test_release.py tests/test_figures.py
+test-lib: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
+
+# Chapters are re-executed in the reader's kernel (Colab's versions), the one `make test` checks them in.
+notebooks: reader datasets
 	$(BIN)/python tools/notebooks.py sync
 	$(BIN)/python tools/notebooks.py run
 
+# Releases (README, "Releases"; tools/release.py): `make release VERSION=X.Y.Z` bumps the version, writes CHANGELOG.md's
+# entry and the install cells, commits, tags vX.Y.Z and pins the install cells to its commit; it pushes nothing.
+# `make check-release [TAG=vX.Y.Z]`: version, CHANGELOG.md, git and install cells agree (the release workflow runs it).
+# `make wheel`: the library's wheel in dist/ (what the release workflow attaches to the GitHub release).
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
+	$(BIN)/python tools/notebooks.py release $(VERSION)
+
+check-release: $(STAMP)
+	$(BIN)/python tools/notebooks.py check-release $(TAG)
+
+wheel:
+	rm -rf dist build
+	$(PYTHON) -m pip wheel --quiet --no-deps . -w dist
+	rm -rf build
+
+# `make lint`: ruff, the chapters' normalised metadata, and actionlint on .github/workflows/ (the three workflows).
 # `make format` fixes what `make lint` finds (ruff check --fix, ruff format, the chapters' metadata).
 lint: $(STAMP)
 	$(BIN)/ruff check resnext_edu tests tools _ext conftest.py
 	$(BIN)/ruff format --check resnext_edu tests tools _ext conftest.py
 	$(BIN)/python tools/notebooks.py check-normalised
+	$(BIN)/actionlint
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix resnext_edu tests tools _ext conftest.py

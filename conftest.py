@@ -1,7 +1,7 @@
 """Test-wide set-up, for the unit tests and for the chapters run under nbval.
 
 - TensorFlow's C++ logs are silenced in this process and in every notebook kernel it starts (the
-  kernels inherit this environment), before anything imports TensorFlow (GUIDE §5).
+  kernels inherit this environment), before anything imports TensorFlow.
 - Whatever still reaches stderr (absl, oneDNN, CUDA-probe lines) differs between machines: nbval
   compares stdout and displayed data, never stderr.
 - The chapters run in the reader's kernel `resnext-reader` (pyproject.toml; `make reader` creates it): a clear error
@@ -9,38 +9,26 @@
 """
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
-READER_KERNEL = "resnext-reader"
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import notebooks  # noqa: E402  (tools/notebooks.py: the reader's kernel and its environment, one definition)
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+for _name, _value in notebooks.KERNEL_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 
 def pytest_configure(config):
     option = config.option
     if not (getattr(option, "nbval", False) or getattr(option, "nbval_lax", False)) or option.nbval_current_env:
         return
-    if option.nbval_kernel_name == READER_KERNEL:
-        from pathlib import Path
-
-        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-        advice = "run `make reader` (`make test` does), or add --nbval-current-env to run the chapters in .venv instead"
-        try:
-            python = Path(KernelSpecManager().get_kernel_spec(READER_KERNEL).argv[0])
-        except NoSuchKernel:
-            raise pytest.UsageError(f"The reader's kernel '{READER_KERNEL}' is not installed: {advice}.") from None
-        source = Path(__file__).parent / "resnext_edu"
-        installed = next(python.parent.parent.glob("lib/python*/site-packages/resnext_edu"), None)
-        stale = installed is None or any(
-            not (installed / f.relative_to(source)).is_file()
-            or (installed / f.relative_to(source)).read_bytes() != f.read_bytes()
-            for f in source.rglob("*.py")
-        )
-        if stale:
-            raise pytest.UsageError(f"The library changed since the reader's kernel installed its wheel: {advice}.")
+    if option.nbval_kernel_name == notebooks.READER_KERNEL:
+        problem = notebooks.reader_kernel_problem()
+        if problem:
+            raise pytest.UsageError(f"{problem} Or add --nbval-current-env to run the chapters in .venv instead.")
 
 
 def pytest_collectstart(collector):

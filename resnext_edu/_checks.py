@@ -1,6 +1,7 @@
 """Argument checks shared by the builders (pure Python, no TensorFlow)."""
 
 import numbers
+import os
 
 FORMS = ("a", "b", "c", "auto")
 
@@ -20,3 +21,22 @@ def one_of(name, value, allowed):
         listed = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
     return value
+
+
+def machine_memory():
+    """Bytes of physical memory of this machine, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(weights, what):
+    """``weights`` if that many float32 numbers fit in the machine's memory; else a ``ValueError`` with the estimate."""
+    memory = machine_memory() or 2**40
+    if 4 * weights > memory:
+        raise ValueError(
+            f"{what} would hold about {weights:,} weights ({4 * weights / 2**30:,.1f} GiB as float32), more than this "
+            f"machine's memory ({memory / 2**30:,.1f} GiB) can hold: choose smaller widths or cardinality."
+        )
+    return weights

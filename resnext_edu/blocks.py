@@ -9,14 +9,15 @@ in how the C paths are laid out:
 - (b) early concatenation: C paths of 1x1 . 3x3, concatenated, then one 1x1 (Fig. 3b);
 - (c) grouped convolution: one 1x1 to C*d channels, one 3x3 conv in C groups, one 1x1 (Fig. 3c).
 
-Layer names follow one scheme (``{name}_conv1``, ``{name}_path{i}_conv2``, ``{name}_bn3``, ...),
-so that model summaries read like the paper's table and ``equivalence.convert`` can map weights.
+Layer names have one owner, ``resnext_edu.names`` (``{block}_conv1``, ``{block}_path{i}_conv2``, ``{block}_bn3``,
+...): model summaries read like the paper's table, and ``equivalence``, ``plots`` and ``audit`` look layers up by it.
 """
 
 import keras
 
-from resnext_edu import layers
-from resnext_edu._checks import FORMS, one_of, positive_int
+from resnext_edu import complexity, layers
+from resnext_edu._checks import FORMS, fits_in_memory, one_of, positive_int
+from resnext_edu.names import block_name, layer_name, parse_block_name, parse_layer_name  # noqa: F401 (public here)
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
@@ -52,11 +53,11 @@ def _bn(x, name):
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
 
 
-def _conv_bn_relu(x, filters, kernel_size, prefix, index, strides=1, groups=1, implementation="auto"):
-    """conv -> BN -> ReLU, named ``{prefix}_conv{index}``, ``{prefix}_bn{index}``, ``{prefix}_relu{index}``."""
-    x = _conv(x, filters, kernel_size, f"{prefix}_conv{index}", strides, groups, implementation)
-    x = _bn(x, f"{prefix}_bn{index}")
-    return keras.layers.ReLU(name=f"{prefix}_relu{index}")(x)
+def _conv_bn_relu(x, filters, kernel_size, block, index, path=None, strides=1, groups=1, implementation="auto"):
+    """conv -> BN -> ReLU: the parts ``conv{index}``, ``bn{index}``, ``relu{index}`` of ``block`` (or of its path)."""
+    x = _conv(x, filters, kernel_size, layer_name(block, f"conv{index}", path), strides, groups, implementation)
+    x = _bn(x, layer_name(block, f"bn{index}", path))
+    return keras.layers.ReLU(name=layer_name(block, f"relu{index}", path))(x)
 
 
 def _input_channels(x):
@@ -69,6 +70,31 @@ def _input_channels(x):
     return int(shape[-1])
 
 
+def _block_arguments(x, filters, cardinality, bottleneck_width, strides, form, name, kind="resnext_block"):
+    """Check a block's arguments; returns ``(in_channels, filters, C, d, strides, form, name)``."""
+    in_channels = _input_channels(x)
+    c = positive_int("cardinality", cardinality)
+    args = (
+        positive_int("filters", filters),
+        c,
+        positive_int("bottleneck_width", bottleneck_width),
+        positive_int("strides", strides),
+        resolve_form(form, c) if form != "wide" else form,
+    )
+    if name is None:
+        name = f"{kind}_{keras.backend.get_uid(kind)}"
+    elif not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string or None; got {name!r}.")
+    return (in_channels, *args, name)
+
+
+def _shortcut(x, in_channels, filters, strides, name):
+    """Identity, or a 1x1 conv + BN projection where the shape changes (He et al. 2016, option B)."""
+    if strides == 1 and in_channels == filters:
+        return x
+    return _bn(_conv(x, filters, 1, layer_name(name, "shortcut_conv"), strides), layer_name(name, "shortcut_bn"))
+
+
 def resnext_block(
     x, filters, cardinality, bottleneck_width, strides=1, form="c", name=None, *, conv_implementation="auto"
 ):
@@ -78,42 +104,29 @@ def resnext_block(
     each path's inner width; ``strides``: of the 3x3 conv (and of the projection shortcut).
     ``conv_implementation`` is passed to the grouped ``layers.Conv2D`` of form (c) ("keras": the stock op).
     """
-    in_channels = _input_channels(x)
-    filters = positive_int("filters", filters)
-    c = positive_int("cardinality", cardinality)
-    d = positive_int("bottleneck_width", bottleneck_width)
-    strides = positive_int("strides", strides)
-    form = resolve_form(form, c)
-    if name is None:
-        name = f"resnext_block_{keras.backend.get_uid('resnext_block')}"
-    elif not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string or None; got {name!r}.")
-
+    in_channels, filters, c, d, strides, form, name = _block_arguments(
+        x, filters, cardinality, bottleneck_width, strides, form, name
+    )
+    fits_in_memory(complexity.block_weights(in_channels, filters, c, d, strides), "this block")
     if form == "c":  # Fig. 3c: 1x1 to C*d, 3x3 in C groups, 1x1
         t = _conv_bn_relu(x, c * d, 1, name, 1)
-        t = _conv_bn_relu(t, c * d, 3, name, 2, strides, groups=c, implementation=conv_implementation)
-        t = _conv(t, filters, 1, f"{name}_conv3")
-    else:
+        t = _conv_bn_relu(t, c * d, 3, name, 2, strides=strides, groups=c, implementation=conv_implementation)
+        t = _conv(t, filters, 1, layer_name(name, "conv3"))
+    else:  # Fig. 3a and 3b: C paths of 1x1 (-> d) and 3x3 (d -> d)
         paths = []
         for i in range(1, c + 1):
-            p = _conv_bn_relu(x, d, 1, f"{name}_path{i}", 1)
-            p = _conv_bn_relu(p, d, 3, f"{name}_path{i}", 2, strides)
-            if form == "a":  # Fig. 3a: each path ends in its own 1x1 to `filters`
-                p = _conv(p, filters, 1, f"{name}_path{i}_conv3")
+            p = _conv_bn_relu(_conv_bn_relu(x, d, 1, name, 1, i), d, 3, name, 2, i, strides)
+            if form == "a":  # each path ends in its own 1x1 to `filters`
+                p = _conv(p, filters, 1, layer_name(name, "conv3", i))
             paths.append(p)
-        if form == "a":
-            t = keras.layers.Add(name=f"{name}_sum")(paths)
-        else:  # Fig. 3b: concatenate the paths, then one 1x1
-            t = keras.layers.Concatenate(name=f"{name}_concat")(paths)
-            t = _conv(t, filters, 1, f"{name}_conv3")
-    t = _bn(t, f"{name}_bn3")
-
-    shortcut = x
-    if strides != 1 or in_channels != filters:  # projection shortcut (He et al. option B)
-        shortcut = _conv(x, filters, 1, f"{name}_shortcut_conv", strides)
-        shortcut = _bn(shortcut, f"{name}_shortcut_bn")
-    y = keras.layers.Add(name=f"{name}_add")([shortcut, t])
-    return keras.layers.ReLU(name=f"{name}_out")(y)
+        if form == "a":  # the paths' outputs are summed
+            t = keras.layers.Add(name=layer_name(name, "sum"))(paths)
+        else:  # concatenate the paths, then one 1x1
+            t = keras.layers.Concatenate(name=layer_name(name, "concat"))(paths)
+            t = _conv(t, filters, 1, layer_name(name, "conv3"))
+    t = _bn(t, layer_name(name, "bn3"))
+    y = keras.layers.Add(name=layer_name(name, "add"))([_shortcut(x, in_channels, filters, strides, name), t])
+    return keras.layers.ReLU(name=layer_name(name, "out"))(y)
 
 
 def bottleneck_block(x, filters, strides=1, name=None):
@@ -134,23 +147,18 @@ def depth2_block(x, filters, cardinality, bottleneck_width, form="a", name=None)
     layers, every path's first layer sees the whole input and the sum of the last layers is one
     wide conv, so aggregation adds nothing that width does not. Grouping needs depth >= 3.
     """
-    in_channels = _input_channels(x)
-    filters = positive_int("filters", filters)
-    c = positive_int("cardinality", cardinality)
-    d = positive_int("bottleneck_width", bottleneck_width)
     one_of("form", form, ("a", "wide"))
-    name = name or f"depth2_block_{keras.backend.get_uid('depth2_block')}"
+    in_channels, filters, c, d, _, form, name = _block_arguments(
+        x, filters, cardinality, bottleneck_width, 1, form, name, kind="depth2_block"
+    )
     if form == "wide":
         t = _conv_bn_relu(x, c * d, 3, name, 1)
-        t = _conv(t, filters, 3, f"{name}_conv2")
+        t = _conv(t, filters, 3, layer_name(name, "conv2"))
     else:
         paths = [
-            _conv(_conv_bn_relu(x, d, 3, f"{name}_path{i}", 1), filters, 3, f"{name}_path{i}_conv2")
-            for i in range(1, c + 1)
+            _conv(_conv_bn_relu(x, d, 3, name, 1, i), filters, 3, layer_name(name, "conv2", i)) for i in range(1, c + 1)
         ]
-        t = keras.layers.Add(name=f"{name}_sum")(paths)
-    t = _bn(t, f"{name}_bn2")
-    shortcut = x
-    if in_channels != filters:
-        shortcut = _bn(_conv(x, filters, 1, f"{name}_shortcut_conv"), f"{name}_shortcut_bn")
-    return keras.layers.ReLU(name=f"{name}_out")(keras.layers.Add(name=f"{name}_add")([shortcut, t]))
+        t = keras.layers.Add(name=layer_name(name, "sum"))(paths)
+    t = _bn(t, layer_name(name, "bn2"))
+    y = keras.layers.Add(name=layer_name(name, "add"))([_shortcut(x, in_channels, filters, 1, name), t])
+    return keras.layers.ReLU(name=layer_name(name, "out"))(y)

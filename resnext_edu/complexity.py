@@ -1,8 +1,8 @@
 """Exact parameter and multiply-add counts, in pure Python (no TensorFlow import).
 
-The network is described once, as a table of stages (paper Table 1); ``resnext_edu.models``
-builds Keras models from the same table, and the tests check that Keras counts what this
-module computes. "FLOPs" in the paper are multiply-adds (MACs); so are the counts here.
+The network is described once, as a table of stages (paper Table 1: ``resnext_edu.architectures``, whose names this
+module re-exports); ``resnext_edu.models`` builds Keras models from the same table, and the tests check that Keras
+counts what this module computes. "FLOPs" in the paper are multiply-adds (MACs); so are the counts here.
 
 Conventions (torchvision's design): no conv biases; BatchNorm after every conv (2 trainable
 numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's first block; a
@@ -10,160 +10,20 @@ numbers per channel: gamma, beta); stride 2 in the 3x3 conv of each stage's firs
 """
 
 import math
-from dataclasses import dataclass, field
 
 from resnext_edu._checks import positive_int
-
-#: Blocks per stage (conv2..conv5) for each ImageNet depth (paper Table 1; He et al. 2016).
-STAGE_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One row of Table 1: ``blocks`` blocks of ``cardinality`` paths of width ``bottleneck_width``."""
-
-    name: str
-    blocks: int
-    out_channels: int
-    cardinality: int
-    bottleneck_width: int
-    strides: int
-
-    @property
-    def group_width(self):
-        """Channels of the grouped 3x3 conv: C * d (Table 1's "128, 3x3, C=32")."""
-        return self.cardinality * self.bottleneck_width
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """A whole network: stem, stages, global average pool, classifier."""
-
-    name: str
-    input_size: tuple
-    stem_kernel: int
-    stem_filters: int
-    stem_strides: int
-    stem_pool: bool
-    stages: tuple
-    num_classes: int
-    in_channels: int = 3
-    depth: int = field(default=0)
-
-    @property
-    def display_name(self):
-        """The network as the paper's tables name it: "ResNet-50 (1×64d)", "ResNeXt-50 (32×4d)".
-
-        C and d are those of the first stage (later stages double d, Table 1); C = 1 is a ResNet.
-        """
-        first = self.stages[0]
-        return display_name(self.depth, first.cardinality, first.bottleneck_width)
-
-    @property
-    def downsampling(self):
-        """Total stride of the network: the smallest input side it accepts."""
-        stride = self.stem_strides * (2 if self.stem_pool else 1)
-        for stage in self.stages:
-            stride *= stage.strides
-        return stride
-
-
-def display_name(depth, cardinality, bottleneck_width):
-    """ "ResNeXt-{depth} (C×dd)", or "ResNet-{depth} (1×dd)" for one path: the paper's way of naming a network."""
-    family = "ResNet" if cardinality == 1 else "ResNeXt"
-    return f"{family}-{depth} ({cardinality}×{bottleneck_width}d)"
-
-
-def _input_size(input_size, minimum):
-    """Normalise ``input_size`` (int or (height, width)) and check it against the network's stride."""
-    sides = (input_size, input_size) if not isinstance(input_size, (tuple, list)) else tuple(input_size)
-    if len(sides) != 2:
-        raise ValueError(f"input_size must be an int or (height, width); got {input_size!r}.")
-    for side_name, side in zip(("height", "width"), sides):
-        if side is None:
-            continue
-        positive_int(f"input {side_name}", side)
-        if side < minimum:
-            raise ValueError(
-                f"input {side_name} {side} is smaller than the network's total downsampling "
-                f"({minimum}); use inputs of at least {minimum}x{minimum}."
-            )
-    return sides
-
-
-def imagenet_architecture(depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224):
-    """ResNeXt-{depth} (C x d) for ImageNet, as in Table 1 (C=1, d=64 is ResNet-{depth})."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in STAGE_BLOCKS:
-        allowed = ", ".join(str(k) for k in STAGE_BLOCKS)
-        hint = " (the CIFAR ResNeXt-29 is cifar_architecture / models.resnext29)" if depth == 29 else ""
-        raise ValueError(f"depth must be one of {allowed}; got {depth!r}{hint}.")
-    cardinality = positive_int("cardinality", cardinality)
-    bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
-    num_classes = positive_int("num_classes", num_classes)
-    stages = tuple(
-        Stage(f"conv{i + 2}", n, 256 * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
-        for i, n in enumerate(STAGE_BLOCKS[depth])
-    )
-    name = (
-        f"resnet{depth}"
-        if cardinality == 1 and bottleneck_width == 64
-        else (f"resnext{depth}_{cardinality}x{bottleneck_width}d")
-    )
-    arch = Architecture(name, None, 7, 64, 2, True, stages, num_classes, depth=depth)
-    return with_size(arch, input_size)
-
-
-def cifar_architecture(
-    cardinality=8,
-    bottleneck_width=64,
-    num_classes=10,
-    input_size=32,
-    *,
-    blocks_per_stage=3,
-    out_channels=256,
-    stem_filters=64,
-    stem_strides=1,
-):
-    """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks.
-
-    Stage i has ``out_channels * 2**i`` outputs and paths of width ``bottleneck_width * 2**i``.
-    ``blocks_per_stage``, ``out_channels`` and ``stem_filters`` scale it down (depth 9n + 2):
-    the defaults are ResNeXt-29. ``stem_strides=2`` halves the maps from the stem on (a quarter of the
-    multiply-adds; the paper's CIFAR stem has stride 1).
-    """
-    cardinality = positive_int("cardinality", cardinality)
-    bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
-    num_classes = positive_int("num_classes", num_classes)
-    n = positive_int("blocks_per_stage", blocks_per_stage)
-    out_channels = positive_int("out_channels", out_channels)
-    stem_filters = positive_int("stem_filters", stem_filters)
-    stem_strides = positive_int("stem_strides", stem_strides)
-    stages = tuple(
-        Stage(f"conv{i + 2}", n, out_channels * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
-        for i in range(3)
-    )
-    depth = 9 * n + 2
-    suffix = "" if (out_channels, stem_filters) == (256, 64) else f"_{stem_filters}-{out_channels}"
-    suffix += "" if stem_strides == 1 else f"_s{stem_strides}"
-    arch = Architecture(
-        f"resnext{depth}_{cardinality}x{bottleneck_width}d{suffix}",
-        None,
-        3,
-        stem_filters,
-        stem_strides,
-        False,
-        stages,
-        num_classes,
-        depth=depth,
-    )
-    return with_size(arch, input_size)
-
-
-def with_size(arch, input_size):
-    """``arch`` at another input size (an int or (height, width)), checked against its total downsampling."""
-    sides = _input_size(input_size, arch.downsampling)
-    return Architecture(**{**arch.__dict__, "input_size": sides})
-
+from resnext_edu.architectures import (  # noqa: F401 (the records are part of this module's interface)
+    STAGE_BLOCKS,
+    Architecture,
+    Stage,
+    _architecture,
+    cifar_architecture,
+    display_name,
+    imagenet_architecture,
+    stage_blocks,
+    with_blocks,
+    with_size,
+)
 
 # --- one block (Table 2) ---------------------------------------------------------------------
 
@@ -178,6 +38,16 @@ def block_params(in_channels, out_channels, cardinality, bottleneck_width):
     c = positive_int("cardinality", cardinality)
     d = positive_int("bottleneck_width", bottleneck_width)
     return c * (in_channels * d + 9 * d * d + d * out_channels)
+
+
+def block_weights(in_channels, out_channels, cardinality, bottleneck_width, strides=1):
+    """Every weight a block holds (convs, BatchNorm's 4 numbers per channel, the projection shortcut if any): what
+    building it allocates, in any form. ``blocks`` refuses a block that would not fit in the machine's memory."""
+    convs = block_params(in_channels, out_channels, cardinality, bottleneck_width)
+    group_width = cardinality * bottleneck_width
+    norms = 4 * (2 * group_width + out_channels)
+    shortcut = in_channels * out_channels + 4 * out_channels if strides != 1 or in_channels != out_channels else 0
+    return convs + norms + shortcut
 
 
 def block_macs(in_channels, out_channels, cardinality, bottleneck_width, height=56, width=None):
@@ -195,15 +65,20 @@ def width_for_cardinality(cardinality, in_channels=256, out_channels=256, refere
     """
     c = positive_int("cardinality", cardinality)
     target = block_params(in_channels, out_channels, 1, reference_width)
-    d = 1
-    while block_params(in_channels, out_channels, c, d + 1) <= target:  # cost grows with d
+    # The block's weights, c * (9 d^2 + (in + out) d), grow with d: the largest d whose weights stay <= target solves
+    # the quadratic (integer square root, so exact at any width); then the nearer of d and d + 1.
+    b = c * (positive_int("in_channels", in_channels) + positive_int("out_channels", out_channels))
+    d = max(1, (math.isqrt(b * b + 36 * c * target) - b) // (18 * c))
+    while block_params(in_channels, out_channels, c, d + 1) <= target:  # at most a step of rounding either way
         d += 1
+    while d > 1 and block_params(in_channels, out_channels, c, d) > target:
+        d -= 1
     below = abs(target - block_params(in_channels, out_channels, c, d))
     above = abs(block_params(in_channels, out_channels, c, d + 1) - target)
     return d if below <= above else d + 1
 
 
-# --- one block at a fixed group width (chapter 9) -----------------------------------------------
+# --- one block at a fixed group width (the extremes of cardinality) -------------------------------------------
 
 #: The block's convolutions, named as ``blocks.resnext_block`` names them (form c): 1x1 reduce, 3x3, 1x1 restore.
 BLOCK_CONVS = ("conv1", "conv2", "conv3")
@@ -363,7 +238,7 @@ def architecture_params(arch, batchnorm=True):
     ``batchnorm=False`` leaves out BN's gamma and beta (2 per channel), counting conv and fc weights
     only: the convention of the paper's Table 7 (68.1 M for ResNeXt-29 16x64d; 68.2 M with BN).
     """
-    rows = stage_table(with_size(arch, (arch.downsampling,) * 2))
+    rows = stage_table(with_size(arch, (_architecture(arch).downsampling,) * 2))
     total = sum(row["params"] for row in rows)
     return total if batchnorm else total - 2 * _bn_channels(arch)
 
@@ -385,14 +260,26 @@ def architecture_macs(arch):
     return sum(row["macs"] for row in stage_table(arch))
 
 
-def model_params(depth, cardinality, bottleneck_width, num_classes=1000, *, batchnorm=True):
-    """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d)."""
-    return architecture_params(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes), batchnorm)
+def model_params(
+    depth=None, cardinality=32, bottleneck_width=4, num_classes=1000, *, batchnorm=True, blocks_per_stage=None
+):
+    """Trainable parameters of ResNeXt-{depth} (C x d): 25,028,904 for ResNeXt-50 (32x4d).
+
+    ``blocks_per_stage`` instead of (or agreeing with) ``depth``: any stage table, e.g. (3, 24, 36, 3).
+    """
+    arch = imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, blocks_per_stage=blocks_per_stage)
+    return architecture_params(arch, batchnorm)
 
 
-def model_macs(depth, cardinality, bottleneck_width, num_classes=1000, input_size=224):
-    """Multiply-adds of ResNeXt-{depth} (C x d) at ``input_size`` (4.23 G for ResNeXt-50 at 224)."""
-    return architecture_macs(imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, input_size))
+def model_macs(
+    depth=None, cardinality=32, bottleneck_width=4, num_classes=1000, input_size=224, *, blocks_per_stage=None
+):
+    """Multiply-adds of ResNeXt-{depth} (C x d) at ``input_size`` (4.23 G for ResNeXt-50 at 224; any size, e.g.
+    Table 5's 320); ``blocks_per_stage`` as in ``model_params``."""
+    arch = imagenet_architecture(
+        depth, cardinality, bottleneck_width, num_classes, input_size, blocks_per_stage=blocks_per_stage
+    )
+    return architecture_macs(arch)
 
 
 def resnext29_params(cardinality=8, bottleneck_width=64, num_classes=10, *, batchnorm=True):
@@ -410,6 +297,8 @@ def resnext29_macs(cardinality=8, bottleneck_width=64, num_classes=10, input_siz
 
 __all__ = [
     "STAGE_BLOCKS",
+    "stage_blocks",
+    "with_blocks",
     "Stage",
     "Architecture",
     "imagenet_architecture",

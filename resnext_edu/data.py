@@ -9,15 +9,16 @@
   download), checked against recorded checksums (``resnext_edu.fashion_mnist``).
 - ``subset``: fewer images of each split, stratified, for short runs.
 - ``load(name)``: any of them by name.
-- ``make_datasets``: ``tf.data`` pipelines from the splits: the training set shuffled with a seed
-  and augmented by small random shifts and zooms (never flips: a mirrored digit is another glyph),
-  all three batched and prefetched.
+- ``make_datasets``, ``augment``, ``pad_crop_flip``, ``set_epoch``: the ``tf.data`` pipelines of the splits, from
+  ``resnext_edu.pipeline`` (re-exported here).
 
 Every function returns plain NumPy arrays or ``tf.data.Dataset`` objects; labels are int32 class
 indices (the library's models output logits: train with sparse categorical cross-entropy).
 """
 
+import math
 import numbers
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,20 @@ def _stratified_split(indices, labels, size, seed):
     return train_test_split(indices, test_size=size, stratify=labels[indices], random_state=seed)
 
 
+def _check_split_sizes(n, classes, validation, test):
+    """Each split must get at least one image of every class, as a stratified split needs (scikit-learn's sizes)."""
+    n_test = math.ceil(test * n)
+    n_validation = math.ceil(validation / (1 - test) * (n - n_test))
+    for name, fraction, size in (("test", test, n_test), ("validation", validation, n_validation)):
+        if size < classes:
+            raise ValueError(
+                f"{name}={fraction} holds out {size} of the {n:,} images, fewer than one per class ({classes}): "
+                f"use a fraction of at least {classes / n:.4f}."
+            )
+    if n - n_test - n_validation < classes:
+        raise ValueError(f"validation={validation} and test={test} leave fewer than {classes} images to train on.")
+
+
 def load_digits(image_size=32, channels=3, seed=0, *, validation=0.15, test=0.15):
     """scikit-learn's handwritten digits as ``Splits``: 1,797 images, 10 classes, nothing downloaded.
 
@@ -100,6 +115,7 @@ def load_digits(image_size=32, channels=3, seed=0, *, validation=0.15, test=0.15
     if channels == 3:
         images = np.repeat(images, 3, axis=-1)
     labels = digits.target.astype("int32")
+    _check_split_sizes(len(labels), len(DIGITS_CLASSES), validation, test)
     rest, test_idx = _stratified_split(np.arange(len(labels)), labels, test, seed)
     train_idx, val_idx = _stratified_split(rest, labels, validation / (1 - test), seed)
     return Splits(
@@ -125,9 +141,24 @@ def load_cifar10(loader=None, validation=5000, seed=0):
         import keras
 
         loader = keras.datasets.cifar10.load_data
+    wanted = "a function returning ((x_train, y_train), (x_test, y_test)), such as keras.datasets.cifar10.load_data"
+    if not callable(loader):
+        hint = (
+            " (a path: wrap the code that reads your files in such a function)"
+            if isinstance(loader, (str, os.PathLike))
+            else ""
+        )
+        raise ValueError(f"loader must be {wanted}; got {loader!r}{hint}.")
     validation = positive_int("validation", validation)
     seed = _seed(seed)
-    (x_train, y_train), (x_test, y_test) = loader()
+    try:
+        loaded = loader()
+    except (OSError, ValueError, EOFError) as error:  # no network, a missing or damaged file
+        raise ValueError(f"the CIFAR-10 loader {getattr(loader, '__name__', loader)!r} failed: {error}") from error
+    try:
+        (x_train, y_train), (x_test, y_test) = loaded
+    except (TypeError, ValueError):
+        raise ValueError(f"loader must be {wanted}; it returned {type(loaded).__name__}.") from None
     x_train, y_train = _check_cifar_part("training", x_train, y_train)
     x_test, y_test = _check_cifar_part("test", x_test, y_test)
     classes = len(CIFAR10_CLASSES)
@@ -251,63 +282,6 @@ def load(name, **kwargs):
     return DATASETS[name](**kwargs)
 
 
-def augment(images, seed, translation=0.1, zoom=0.1):
-    """A random shift and zoom of each image in a batch, from a stateless ``seed`` (a pair of integers).
-
-    Each image is shifted by up to ``translation`` of its side in each direction and scaled by a factor
-    within 1 +- ``zoom``: one ``tf.image.crop_and_resize`` (bilinear) of a random box, zeros (black)
-    where the box leaves the image. No flips. The same seed gives the same result.
-    """
-    images = tf.convert_to_tensor(images)
-    n = tf.shape(images)[0]
-    u = tf.random.stateless_uniform((n, 3), seed=seed, minval=-1.0, maxval=1.0)
-    half = 0.5 * (1.0 + zoom * u[:, 0])  # half the side of the box, in image fractions
-    cy, cx = 0.5 + translation * u[:, 1], 0.5 + translation * u[:, 2]
-    boxes = tf.stack([cy - half, cx - half, cy + half, cx + half], axis=1)
-    size = tuple(images.shape[1:3])
-    size = size if None not in size else tf.shape(images)[1:3]  # a static size keeps the static shape
-    out = tf.image.crop_and_resize(images, boxes, tf.range(n), size, extrapolation_value=0.0)
-    return tf.cast(out, images.dtype)
-
-
-def make_datasets(
-    splits, batch_size=64, augment=True, seed=0, *, shuffle=True, drop_remainder=True, translation=0.1, zoom=0.1
-):
-    """``(train_ds, val_ds, test_ds)``: batched, prefetched ``tf.data`` pipelines of ``splits``.
-
-    The training set is reshuffled every epoch (from ``seed``) and, with ``augment``, each batch gets
-    ``resnext_edu.data.augment``'s random shifts and zooms (seeded from ``seed`` too). With
-    ``drop_remainder`` its last, partial batch is left out: every training step then has the same shape,
-    so TensorFlow builds the training graph once instead of twice (seconds per model on a CPU), and the
-    reshuffling leaves out different images each epoch. Validation and test sets are neither shuffled
-    nor augmented, and keep every image.
-    """
-    if not isinstance(splits, Splits):
-        raise ValueError(f"make_datasets needs the Splits of load_digits / load_cifar10 / load; got {splits!r}.")
-    batch_size = positive_int("batch_size", batch_size)
-    seed = _seed(seed)
-    for name, value in (("translation", translation), ("zoom", zoom)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-            raise ValueError(f"{name} must be a number in [0, 1); got {value!r}.")
-    autotune = tf.data.AUTOTUNE
-    train = tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
-    if shuffle:
-        train = train.shuffle(len(splits.y_train), seed=seed, reshuffle_each_iteration=True)
-    train = train.batch(batch_size, drop_remainder=bool(drop_remainder))
-    if augment:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        train = tf.data.Dataset.zip((train, seeds)).map(
-            lambda batch, s: (_augment(batch[0], s, translation, zoom), batch[1]), num_parallel_calls=autotune
-        )
-    evaluation = [
-        tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(autotune)
-        for x, y in ((splits.x_val, splits.y_val), (splits.x_test, splits.y_test))
-    ]
-    return (train.prefetch(autotune), *evaluation)
-
-
-_augment = augment  # make_datasets' argument named `augment` shadows the function
-
 __all__ = [
     "CIFAR10_CLASSES",
     "DIGITS_CLASSES",
@@ -319,5 +293,18 @@ __all__ = [
     "subset",
     "load",
     "augment",
+    "pad_crop_flip",
+    "AUGMENTATIONS",
+    "set_epoch",
+    "current_epoch",
     "make_datasets",
 ]
+
+from resnext_edu.pipeline import (  # noqa: E402  (after Splits, which the pipelines check)
+    AUGMENTATIONS,
+    augment,
+    current_epoch,
+    make_datasets,
+    pad_crop_flip,
+    set_epoch,
+)

@@ -8,9 +8,9 @@ strategy's scope; Keras' ``fit`` then splits every batch and all-reduces the gra
 - ``logical_cpus(n)``: split the physical CPU into ``n`` logical devices, so that ``MirroredStrategy`` has
   two "devices" on a machine without GPUs; it must run before TensorFlow initialises its devices.
 - ``replica_devices()`` / ``strategy_for(kind)``: the strategy for ``"mirrored"`` (this machine's GPUs, or its
-  logical CPUs), ``"multi-worker"`` (several machines, configured by ``TF_CONFIG``; ``tf_config`` writes it),
-  ``"tpu"`` (a Cloud TPU, as in Colab) or ``"default"`` (no distribution). Only ``"mirrored"`` and ``"default"``
-  can be tested here; of the other two the tests check the arguments only.
+  logical CPUs), ``"multi-worker"`` (several processes or machines, configured by ``TF_CONFIG``; ``tf_config``
+  writes it, and ``resnext_edu.cluster`` runs such a cluster on this machine), ``"tpu"`` (a Cloud TPU, as in Colab)
+  or ``"default"`` (no distribution). Of ``"tpu"`` the tests check the arguments only.
 - ``replica_batches``: the batch size each replica receives from a dataset, as ``fit`` distributes it.
 - ``replica_weights_differ``: the largest difference between the replicas' copies of a model's weights (the
   trainable ones are equal after every step; BatchNorm's moving statistics are not, unless synchronised).
@@ -27,15 +27,14 @@ amplifies, remains (``LOSS_TOLERANCE``).
 
 import dataclasses
 import functools
-import json
-import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from resnext_edu import style, training
+from resnext_edu import cluster, style, training
 from resnext_edu._checks import one_of, positive_int
+from resnext_edu.cluster import tf_config
 
 #: The kinds of strategy ``strategy_for`` makes.
 STRATEGIES = ("mirrored", "multi-worker", "tpu", "default")
@@ -76,65 +75,48 @@ def replica_devices():
     return [d.name for d in (gpus if len(gpus) >= 2 else tf.config.list_logical_devices("CPU"))]
 
 
-def tf_config(workers, index):
-    """The ``TF_CONFIG`` of worker ``index`` in a cluster of ``workers`` ("host:port" strings), as a JSON string."""
-    if (
-        isinstance(workers, str)
-        or not isinstance(workers, (list, tuple))
-        or not workers
-        or not all(isinstance(w, str) and w.rpartition(":")[2].isdigit() and w.rpartition(":")[0] for w in workers)
-    ):
-        raise ValueError(f"workers must be a non-empty list of 'host:port' strings; got {workers!r}.")
-    index = positive_int("index", index, minimum=0)
-    if index >= len(workers):
-        raise ValueError(f"index must name one of the {len(workers)} workers (0..{len(workers) - 1}); got {index}.")
-    return json.dumps({"cluster": {"worker": list(workers)}, "task": {"type": "worker", "index": index}})
+def _check_devices(devices):
+    """``devices`` as this machine's device names, or a ``ValueError`` naming those it has."""
+    if isinstance(devices, str) or not isinstance(devices, (list, tuple)) or not devices:
+        raise ValueError(f"devices must be a non-empty list of device names, with kind='mirrored'; got {devices!r}.")
+
+    def key(name):  # ("CPU", 0) for "/cpu:0", "/device:CPU:0", "/job:localhost/replica:0/task:0/device:CPU:0"
+        try:
+            spec = tf.DeviceSpec.from_string(name) if isinstance(name, str) else None
+        except ValueError:
+            return None
+        local = spec is not None and spec.job in (None, "localhost") and spec.device_type is not None
+        return (spec.device_type.upper(), spec.device_index or 0) if local else None
+
+    known = {key(d.name): d.name for d in tf.config.list_logical_devices()}
+    for device in devices:
+        if key(device) not in known:
+            names = ", ".join(repr(d.split("device:")[-1]) for d in known.values())
+            raise ValueError(f"devices must name devices of this machine ({names}); got {device!r}.")
+    return list(devices)
 
 
-def _check_tf_config():
-    text = os.environ.get("TF_CONFIG")
-    if not text:
-        raise ValueError(
-            "strategy_for('multi-worker') needs the environment variable TF_CONFIG (the cluster and this "
-            "worker's place in it): set os.environ['TF_CONFIG'] = distribute.tf_config(workers, index) on "
-            "every worker, before TensorFlow starts."
-        )
-    try:
-        config = json.loads(text)
-        workers, task = config["cluster"]["worker"], config["task"]
-        tf_config(workers, task["index"])
-        if task["type"] not in ("worker", "chief"):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(
-            "TF_CONFIG must be JSON like distribute.tf_config writes: "
-            f'{{"cluster": {{"worker": ["host:port", ...]}}, "task": {{"type": "worker", "index": i}}}}; '
-            f"got {text!r}."
-        ) from None
-
-
-def strategy_for(kind="mirrored", *, devices=None, tpu=""):
+def strategy_for(kind="mirrored", *, devices=None, tpu="", timeout=None):
     """A ``tf.distribute`` strategy: "mirrored", "multi-worker" (reads TF_CONFIG), "tpu" (at address ``tpu``), "default"
 
-    "mirrored" uses ``devices`` (default: ``replica_devices()``). "multi-worker" and "tpu" are constructed only when
-    asked, in an environment that has them (a cluster, a Colab TPU runtime); here only their arguments are tested.
+    "mirrored" uses ``devices`` (default: ``replica_devices()``). "multi-worker": one worker of a cluster (see
+    ``resnext_edu.cluster``, which runs one on this machine); with ``timeout`` (seconds), an all-reduce that waits
+    longer for a worker — one that died — fails instead of hanging, and a worker that stops answering is noticed within
+    about that time. "tpu" is constructed only when asked, in an environment that has one (a Colab TPU runtime).
     """
     one_of("kind", kind, STRATEGIES)
-    if devices is not None and (
-        kind != "mirrored"
-        or isinstance(devices, str)
-        or not isinstance(devices, (list, tuple))
-        or not devices
-        or not all(isinstance(d, str) for d in devices)
-    ):
-        raise ValueError(f"devices must be a non-empty list of device names, with kind='mirrored'; got {devices!r}.")
+    if devices is not None:
+        if kind != "mirrored":
+            raise ValueError(f"devices are for kind='mirrored' only; got devices={devices!r} with kind={kind!r}.")
+        devices = _check_devices(devices)
     if not isinstance(tpu, str) or (tpu and kind != "tpu"):
         raise ValueError(f"tpu must be a TPU's name or address (a string), for kind='tpu' only; got {tpu!r}.")
+    if timeout is not None and (kind != "multi-worker" or not cluster.positive_seconds(timeout)):
+        raise ValueError(f"timeout must be a number of seconds > 0, for kind='multi-worker' only; got {timeout!r}.")
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(list(devices or replica_devices()))
     if kind == "multi-worker":
-        _check_tf_config()
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return cluster.multi_worker_strategy(timeout)
     if kind == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)  # "": Colab's or this VM's TPU
         tf.config.experimental_connect_to_cluster(resolver)
@@ -292,7 +274,12 @@ def compare_runs(build, train_ds, epochs, strategy, *, seed=0, synchronized=Fals
 
 def scaled_learning_rate(learning_rate, global_batch, reference_batch):
     """Linear scaling (Goyal et al. 2017): ``learning_rate``, tuned at ``reference_batch``, for ``global_batch``."""
-    global_batch = positive_int("global_batch", global_batch)
+    from resnext_edu.recipes import finite_rate
+
+    learning_rate, global_batch = (
+        finite_rate("learning_rate", learning_rate),
+        positive_int("global_batch", global_batch),
+    )
     return learning_rate * global_batch / positive_int("reference_batch", reference_batch)
 
 

@@ -7,17 +7,13 @@ Path i of forms (a) and (b) owns channels [i*d, (i+1)*d) of form (c)'s 1x1 and g
 """
 
 import dataclasses
-import re
 
 import keras
 import numpy as np
 
 from resnext_edu._checks import FORMS, one_of
 from resnext_edu.blocks import depth2_block, resnext_block, resolve_form
-
-_BLOCK_PART = re.compile(
-    r"^(conv[123]|bn[123]|relu[12]|path\d+_(conv[123]|bn[12]|relu[12])|sum|concat|shortcut_(conv|bn)|add|out)$"
-)
+from resnext_edu.names import layer_name, parse_layer_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,24 +40,21 @@ def _layer(model, name):
 def find_blocks(model):
     """The library's blocks in ``model``, in order, as ``BlockSpec``s (found by the builder's layer names)."""
     specs = []
-    for layer in model.layers:
-        if not layer.name.endswith("_out"):
-            continue
-        name = layer.name[: -len("_out")]
-        bn3, add = _layer(model, f"{name}_bn3"), _layer(model, f"{name}_add")
+    for name in _block_names(model):
+        bn3, add = _layer(model, layer_name(name, "bn3")), _layer(model, layer_name(name, "add"))
         if bn3 is None or add is None:
             continue
-        conv1, impl = _layer(model, f"{name}_conv1"), "auto"
+        conv1, impl = _layer(model, layer_name(name, "conv1")), "auto"
         if conv1 is not None:
-            form, conv2 = "c", _layer(model, f"{name}_conv2")
+            form, conv2 = "c", _layer(model, layer_name(name, "conv2"))
             c = conv2.groups if conv2 is not None else 0
             impl = getattr(conv2, "implementation", "auto")
             d = conv1.filters // max(c, 1)
         else:
-            conv1, conv2 = _layer(model, f"{name}_path1_conv1"), _layer(model, f"{name}_path1_conv2")
-            form = "a" if _layer(model, f"{name}_path1_conv3") is not None else "b"
+            conv1, conv2 = _layer(model, layer_name(name, "conv1", 1)), _layer(model, layer_name(name, "conv2", 1))
+            form = "a" if _layer(model, layer_name(name, "conv3", 1)) is not None else "b"
             c = 0
-            while _layer(model, f"{name}_path{c + 1}_conv1") is not None:
+            while _layer(model, layer_name(name, "conv1", c + 1)) is not None:
                 c += 1
             d = conv1.filters if conv1 is not None else 0
         if conv1 is None or conv2 is None or c < 1 or d < 1:
@@ -74,13 +67,14 @@ def find_blocks(model):
     return specs
 
 
+def _block_names(model):
+    """Names of the blocks whose output layer (part ``out``) is in ``model``, in order."""
+    parsed = (parse_layer_name(layer.name) for layer in model.layers)
+    return [p[0] for p in parsed if p is not None and p[1] == "out" and p[2] is None]
+
+
 def _block_layers(model, spec):
-    prefix = spec.name + "_"
-    return [
-        layer
-        for layer in model.layers
-        if layer.name.startswith(prefix) and _BLOCK_PART.match(layer.name[len(prefix) :])
-    ]
+    return [layer for layer in model.layers if (parse_layer_name(layer.name) or ("",))[0] == spec.name]
 
 
 def _get(model, name):
@@ -97,39 +91,39 @@ def canonical_weights(model, spec):
     w = {}
     if spec.form == "c":
         for part in ("conv1", "bn1", "conv2", "bn2", "conv3"):
-            w[part] = _get(model, f"{n}_{part}")
+            w[part] = _get(model, layer_name(n, part))
     else:
         for part in ("conv1", "bn1", "conv2", "bn2"):
             axis = -1  # output channels of kernels; the only axis of BN vectors
-            w[part] = _concat([_get(model, f"{n}_path{i}_{part}") for i in range(1, c + 1)], axis)
+            w[part] = _concat([_get(model, layer_name(n, part, i)) for i in range(1, c + 1)], axis)
         if spec.form == "a":  # each path's 1x1 reads its own d channels: rows of one 1x1 kernel
-            w["conv3"] = _concat([_get(model, f"{n}_path{i}_conv3") for i in range(1, c + 1)], 2)
+            w["conv3"] = _concat([_get(model, layer_name(n, "conv3", i)) for i in range(1, c + 1)], 2)
         else:
-            w["conv3"] = _get(model, f"{n}_conv3")
-    w["bn3"] = _get(model, f"{n}_bn3")
-    if _layer(model, f"{n}_shortcut_conv") is not None:
-        w["shortcut_conv"] = _get(model, f"{n}_shortcut_conv")
-        w["shortcut_bn"] = _get(model, f"{n}_shortcut_bn")
+            w["conv3"] = _get(model, layer_name(n, "conv3"))
+    w["bn3"] = _get(model, layer_name(n, "bn3"))
+    if _layer(model, layer_name(n, "shortcut_conv")) is not None:
+        w["shortcut_conv"] = _get(model, layer_name(n, "shortcut_conv"))
+        w["shortcut_bn"] = _get(model, layer_name(n, "shortcut_bn"))
     return w
 
 
 def set_canonical_weights(model, spec, w):
     """Write form (c)-layout weights ``w`` into the block ``spec`` of ``model`` (of any form)."""
     n, c, d = spec.name, spec.cardinality, spec.bottleneck_width
-    assign = {part: w[part] for part in ("bn3", "shortcut_conv", "shortcut_bn") if part in w}
+    assign = {layer_name(n, part): w[part] for part in ("bn3", "shortcut_conv", "shortcut_bn") if part in w}
     if spec.form == "c":
-        assign.update({part: w[part] for part in ("conv1", "bn1", "conv2", "bn2", "conv3")})
+        assign.update({layer_name(n, part): w[part] for part in ("conv1", "bn1", "conv2", "bn2", "conv3")})
     else:
         for i in range(c):
             channels = slice(i * d, (i + 1) * d)
             for part in ("conv1", "bn1", "conv2", "bn2"):
-                assign[f"path{i + 1}_{part}"] = [a[..., channels] for a in w[part]]
+                assign[layer_name(n, part, i + 1)] = [a[..., channels] for a in w[part]]
             if spec.form == "a":
-                assign[f"path{i + 1}_conv3"] = [w["conv3"][0][:, :, channels, :]]
+                assign[layer_name(n, "conv3", i + 1)] = [w["conv3"][0][:, :, channels, :]]
         if spec.form == "b":
-            assign["conv3"] = w["conv3"]
-    for part, arrays in assign.items():
-        model.get_layer(f"{n}_{part}").set_weights(arrays)
+            assign[layer_name(n, "conv3")] = w["conv3"]
+    for name, arrays in assign.items():
+        model.get_layer(name).set_weights(arrays)
 
 
 def convert(model, form):
@@ -170,9 +164,9 @@ def convert(model, form):
                 tensors[id(layer.output)] = new(mapped(layer.input))
                 copies.append((new, layer))
             elif spec.name not in done:
-                first = f"{spec.name}_conv1" if spec.form == "c" else f"{spec.name}_path1_conv1"
+                first = layer_name(spec.name, "conv1", None if spec.form == "c" else 1)
                 x = mapped(model.get_layer(first).input)
-                tensors[id(model.get_layer(f"{spec.name}_out").output)] = resnext_block(
+                tensors[id(model.get_layer(layer_name(spec.name, "out")).output)] = resnext_block(
                     x,
                     spec.filters,
                     spec.cardinality,
@@ -198,19 +192,6 @@ def convert(model, form):
     return new_model
 
 
-__all__ = [
-    "BlockSpec",
-    "find_blocks",
-    "canonical_weights",
-    "set_canonical_weights",
-    "convert",
-    "depth2_to_wide",
-    "is_depthwise",
-    "grouped_to_depthwise",
-    "depthwise_convs",
-]
-
-
 def depth2_to_wide(model, name=None):
     """The wide twin (Fig. 4 right) of a one-block model ``input -> blocks.depth2_block(form="a")``.
 
@@ -220,26 +201,29 @@ def depth2_to_wide(model, name=None):
     """
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
         raise ValueError("depth2_to_wide needs a one-input keras.Model holding a blocks.depth2_block.")
-    ends = [layer.name[: -len("_out")] for layer in model.layers if layer.name.endswith("_out")]
-    name = name or next((n for n in ends if _layer(model, f"{n}_path1_conv1") and _layer(model, f"{n}_sum")), None)
-    if name is None or _layer(model, f"{name}_path1_conv2") is None:
+    ends = _block_names(model)
+    name = name or next(
+        (n for n in ends if _layer(model, layer_name(n, "conv1", 1)) and _layer(model, layer_name(n, "sum"))), None
+    )
+    if name is None or _layer(model, layer_name(name, "conv2", 1)) is None:
         raise ValueError(f"depth2_to_wide found no form-'a' depth2_block in model {model.name!r}.")
-    c = sum(1 for layer in model.layers if re.fullmatch(rf"{re.escape(name)}_path\d+_conv1", layer.name))
-    d = model.get_layer(f"{name}_path1_conv1").filters
-    filters = model.get_layer(f"{name}_bn2").gamma.shape[0]
+    c = 0
+    while _layer(model, layer_name(name, "conv1", c + 1)) is not None:
+        c += 1
+    d = model.get_layer(layer_name(name, "conv1", 1)).filters
+    filters = model.get_layer(layer_name(name, "bn2")).gamma.shape[0]
     inputs = keras.Input(batch_shape=model.inputs[0].shape)
     wide = keras.Model(inputs, depth2_block(inputs, filters, c, d, form="wide", name=name), name=f"{model.name}_wide")
-    paths = range(1, c + 1)
-    wide.get_layer(f"{name}_conv1").set_weights(_concat([_get(model, f"{name}_path{i}_conv1") for i in paths], -1))
-    wide.get_layer(f"{name}_bn1").set_weights(_concat([_get(model, f"{name}_path{i}_bn1") for i in paths], -1))
-    wide.get_layer(f"{name}_conv2").set_weights(_concat([_get(model, f"{name}_path{i}_conv2") for i in paths], 2))
+    for part, axis in (("conv1", -1), ("bn1", -1), ("conv2", 2)):  # conv2: the input rows of the wide 3x3
+        per_path = [_get(model, layer_name(name, part, i)) for i in range(1, c + 1)]
+        wide.get_layer(layer_name(name, part)).set_weights(_concat(per_path, axis))
     for part in ("bn2", "shortcut_conv", "shortcut_bn"):
-        if _layer(model, f"{name}_{part}") is not None:
-            wide.get_layer(f"{name}_{part}").set_weights(_get(model, f"{name}_{part}"))
+        if _layer(model, layer_name(name, part)) is not None:
+            wide.get_layer(layer_name(name, part)).set_weights(_get(model, layer_name(name, part)))
     return wide
 
 
-# --- the far end of cardinality: groups = channels is a depthwise convolution (chapter 9) -------------------------
+# --- the far end of cardinality: groups = channels is a depthwise convolution -------------------------
 
 
 def is_depthwise(layer):
@@ -312,3 +296,16 @@ def depthwise_convs(model):
         if layer.name not in targets and layer.weights:
             new_model.get_layer(layer.name).set_weights(layer.get_weights())
     return new_model
+
+
+__all__ = [
+    "BlockSpec",
+    "find_blocks",
+    "canonical_weights",
+    "set_canonical_weights",
+    "convert",
+    "depth2_to_wide",
+    "is_depthwise",
+    "grouped_to_depthwise",
+    "depthwise_convs",
+]

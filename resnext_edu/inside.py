@@ -27,7 +27,7 @@ import math
 import keras
 import numpy as np
 
-from resnext_edu import equivalence
+from resnext_edu import equivalence, names
 from resnext_edu._checks import positive_int
 
 
@@ -77,7 +77,7 @@ def path_filters(model, block, path):
     p = block_paths(model, block)
     if not 0 <= positive_int("path", path, minimum=0) < p.cardinality:
         raise ValueError(f"path must be 0..{p.cardinality - 1} in {block}; got {path}.")
-    kernel = _weights(model, f"{block}_conv2")[0]  # (3, 3, d, C*d): group g reads its own d input channels
+    kernel = _weights(model, names.layer_name(block, "conv2"))[0]  # (3, 3, d, C*d): group g reads its d inputs
     return kernel[..., p.channels(path)]
 
 
@@ -85,7 +85,7 @@ def block_activations(model, block, images):
     """All paths' maps after the 3x3, BatchNorm and ReLU of ``block`` for ``images``: (N, h, w, C*d), path i in
     channels [i*d, (i+1)*d)."""
     block_paths(model, block)
-    probe = keras.Model(model.input, model.get_layer(f"{block}_relu2").output)
+    probe = keras.Model(model.input, model.get_layer(names.layer_name(block, "relu2")).output)
     return np.asarray(probe(np.asarray(images), training=False))
 
 
@@ -102,10 +102,10 @@ def weight_norms(model):
     (``sqrt(sum_c gamma2_c**2 * |conv3 row c|**2)`` over the path's channels c)."""
     rows = []
     for name, p in paths(model).items():
-        conv1 = _weights(model, f"{name}_conv1")[0]  # (1, 1, in, C*d)
-        conv2 = _weights(model, f"{name}_conv2")[0]  # (3, 3, d, C*d)
-        conv3 = _weights(model, f"{name}_conv3")[0][0, 0]  # (C*d, out)
-        gamma2 = _weights(model, f"{name}_bn2")[0]
+        conv1 = _weights(model, names.layer_name(name, "conv1"))[0]  # (1, 1, in, C*d)
+        conv2 = _weights(model, names.layer_name(name, "conv2"))[0]  # (3, 3, d, C*d)
+        conv3 = _weights(model, names.layer_name(name, "conv3"))[0][0, 0]  # (C*d, out)
+        gamma2 = _weights(model, names.layer_name(name, "bn2"))[0]
         for i in range(p.cardinality):
             ch = p.channels(i)
             strength = math.sqrt(float(np.sum(gamma2[ch, None] ** 2 * conv3[ch] ** 2)))
@@ -125,12 +125,12 @@ def weight_norms(model):
 def weight_shares(model):
     """``{part: share}``: each part's share of the sum of squared weights of ``model``'s convs and dense layers
     (BatchNorm left out). Parts: "stem", each stage of blocks ("conv2", "conv3", ...: a block's name up to
-    "_block"), "classifier" (the last Dense)."""
+    names.block_name), "classifier" (the last Dense)."""
     owners = {}
-    for block in paths(model):
-        for layer in model.layers:
-            if layer.name.startswith(f"{block}_"):
-                owners[layer.name] = block.split("_block")[0]
+    for layer in model.layers:
+        parsed = names.parse_layer_name(layer.name)
+        if parsed is not None and names.parse_block_name(parsed[0]) is not None:
+            owners[layer.name] = names.parse_block_name(parsed[0])[0]  # the stage of the layer's block
     squares = {}
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization) or not layer.weights:
@@ -152,7 +152,7 @@ def removed(model, channels):
             chosen = sorted(set(int(c) for c in chosen))
             if chosen and not 0 <= chosen[0] <= chosen[-1] < p.inner_channels:
                 raise ValueError(f"channels of {block} must lie in 0..{p.inner_channels - 1}; got {chosen}.")
-            layer = model.get_layer(f"{block}_conv3")
+            layer = model.get_layer(names.layer_name(block, "conv3"))
             saved[block] = layer.get_weights()
             kernel = saved[block][0].copy()
             kernel[:, :, chosen, :] = 0
@@ -160,7 +160,7 @@ def removed(model, channels):
         yield model
     finally:
         for block, weights in saved.items():
-            model.get_layer(f"{block}_conv3").set_weights(weights)
+            model.get_layer(names.layer_name(block, "conv3")).set_weights(weights)
 
 
 def accuracy(model, images, labels, batch_size=1000):

@@ -8,8 +8,8 @@ import dataclasses
 
 import keras
 
-from resnext_edu import complexity, layers
-from resnext_edu._checks import positive_int
+from resnext_edu import complexity, layers, names
+from resnext_edu._checks import fits_in_memory, positive_int
 from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
 
 
@@ -20,20 +20,38 @@ def _check_input_shape(input_shape):
     return tuple(input_shape)
 
 
-def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_implementation="auto", block=None):
+def build(
+    arch,
+    input_shape,
+    form="auto",
+    *,
+    classifier_activation=None,
+    conv_implementation="auto",
+    block=None,
+    blocks_per_stage=None,
+):
     """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier.
 
     ``block``: a function called like ``blocks.resnext_block`` (default), to build the network of other blocks
     (``resnext_edu.pitfalls`` has faulty ones); it gets ``form`` and ``conv_implementation`` only if it is the default.
+    ``blocks_per_stage``: one count per stage of ``arch``, replacing its own (``complexity.with_blocks``).
     """
+    if not isinstance(arch, complexity.Architecture):
+        raise ValueError(
+            "arch must be a complexity.Architecture (complexity.imagenet_architecture(50, 32, 4), "
+            f"complexity.cifar_architecture(8, 64), ...); got {arch!r}. By name: models.PRESETS[name]()."
+        )
+    if blocks_per_stage is not None:
+        arch = complexity.with_blocks(arch, blocks_per_stage)
     input_shape = _check_input_shape(input_shape)
     resolve_form(form)
+    fits_in_memory(complexity.architecture_params(arch), f"the network {arch.name}")
     if block is not None and not callable(block):
         raise ValueError(f"block must be a function called like blocks.resnext_block, or None; got {block!r}.")
     options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}
     block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
-    inputs = keras.Input(input_shape, name="image")
+    inputs = keras.Input(input_shape, name=names.INPUT)
     x = keras.layers.Conv2D(
         arch.stem_filters,
         arch.stem_kernel,
@@ -41,12 +59,12 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
         padding="same",
         use_bias=False,
         kernel_initializer="he_normal",
-        name="conv1_conv",
+        name=names.STEM_CONV,
     )(inputs)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name="conv1_bn")(x)
-    x = keras.layers.ReLU(name="conv1_relu")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=names.STEM_BN)(x)
+    x = keras.layers.ReLU(name=names.STEM_RELU)(x)
     if arch.stem_pool:
-        x = keras.layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
+        x = keras.layers.MaxPooling2D(3, 2, padding="same", name=names.STEM_POOL)(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
             x = block(
@@ -55,20 +73,34 @@ def build(arch, input_shape, form="auto", *, classifier_activation=None, conv_im
                 stage.cardinality,
                 stage.bottleneck_width,
                 strides=stage.strides if i == 0 else 1,
-                name=f"{stage.name}_block{i + 1}",
+                name=names.block_name(stage.name, i + 1),
                 **options,
             )
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name="fc")(x)
+    x = keras.layers.GlobalAveragePooling2D(name=names.GLOBAL_POOL)(x)
+    outputs = keras.layers.Dense(arch.num_classes, activation=classifier_activation, name=names.CLASSIFIER)(x)
     return keras.Model(inputs, outputs, name=arch.name)
 
 
 def resnext(
-    depth=50, cardinality=32, bottleneck_width=4, num_classes=1000, input_shape=(224, 224, 3), form="auto", **kwargs
+    depth=None,
+    cardinality=32,
+    bottleneck_width=4,
+    num_classes=1000,
+    input_shape=(224, 224, 3),
+    form="auto",
+    *,
+    blocks_per_stage=None,
+    **kwargs,
 ):
-    """ResNeXt-{depth} (C x d) for ImageNet (Table 1); depth 50, 101 or 152. Outputs logits."""
+    """ResNeXt-{depth} (C x d) for ImageNet (Table 1). Outputs logits.
+
+    ``depth``: one of ``complexity.STAGE_BLOCKS`` (26, 38, 50, 101, 152, 200; default 50), or any stage table as
+    ``blocks_per_stage=(n2, n3, n4, n5)`` (depth 3 * sum + 2; both may be given if they agree).
+    """
     _check_input_shape(input_shape)
-    arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]))
+    arch = complexity.imagenet_architecture(
+        depth, cardinality, bottleneck_width, num_classes, tuple(input_shape[:2]), blocks_per_stage=blocks_per_stage
+    )
     return build(arch, input_shape, form, **kwargs)
 
 
@@ -121,6 +153,11 @@ def resnet152(**kwargs):
     return resnext(152, 1, 64, **kwargs)
 
 
+def resnet200(**kwargs):
+    """ResNet-200 (1 x 64d), stages of 3, 24, 36, 3 blocks: Table 4's deeper network (post-activation here)."""
+    return resnext(200, 1, 64, **kwargs)
+
+
 def resnext50_32x4d(**kwargs):
     """ResNeXt-50 (32 x 4d): 25,028,904 trainable parameters, 4.2 G multiply-adds (Table 3)."""
     return resnext(50, 32, 4, **kwargs)
@@ -136,6 +173,11 @@ def resnext101_32x8d(**kwargs):
     return resnext(101, 32, 8, **kwargs)
 
 
+def resnext101_64x4d(**kwargs):
+    """ResNeXt-101 (64 x 4d): Table 4's doubled cardinality, Table 5's best single model."""
+    return resnext(101, 64, 4, **kwargs)
+
+
 def resnext29_8x64d(**kwargs):
     """CIFAR ResNeXt-29 (8 x 64d): 34.4 M parameters (Table 7)."""
     return resnext29(8, 64, **kwargs)
@@ -146,16 +188,18 @@ def resnext29_16x64d(**kwargs):
     return resnext29(16, 64, **kwargs)
 
 
-#: The presets by name, as the guide's table lists them.
+#: The presets by name, as the README's reference counts list them.
 PRESETS = {
     f.__name__: f
     for f in (
         resnet50,
         resnet101,
         resnet152,
+        resnet200,
         resnext50_32x4d,
         resnext101_32x4d,
         resnext101_32x8d,
+        resnext101_64x4d,
         resnext29_8x64d,
         resnext29_16x64d,
     )

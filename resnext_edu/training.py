@@ -1,39 +1,34 @@
-"""Training the book's networks with Keras ``fit``: one line of progress per epoch, resumable runs.
+"""Training the book's networks with Keras ``fit``: one progress bar, and runs that survive any interruption.
 
-``train(model, train_ds, val_ds, epochs)`` compiles the model (AdamW, or the paper's SGD with momentum,
-with a cosine-decayed learning rate; sparse categorical cross-entropy on the logits the library's models
-output; accuracy), fits it, prints one short line per epoch and returns a ``TrainingResult`` (history,
-epochs run, time, images/s). ``train_side_by_side`` trains several models taking turns epoch by epoch, so
-that their speeds can be compared on a busy machine; ``plot_histories`` draws their learning curves.
+``train(model, train_ds, val_ds, epochs)`` checks every argument (and the first batch) before the first step,
+compiles the model for a ``recipes.Recipe`` (AdamW with a cosine-decayed rate by default; ``recipes.PAPER_CIFAR`` is
+the paper's CIFAR recipe), fits it with one progress bar and one line per epoch (``resnext_edu.progress``), and
+returns a ``TrainingResult`` (history, epochs, time, images/s). ``train_side_by_side`` trains several models taking
+turns epoch by epoch, so that their speeds can be compared on a busy machine; ``plot_histories`` draws the curves.
 
-With ``backup_dir``, ``keras.callbacks.BackupAndRestore`` saves the weights, the optimizer's state
-(momentum and step count, hence the learning-rate schedule) and the epoch count at the end of every
-epoch. A run that stops — a crash, a closed Colab tab, or ``InterruptAfterEpoch(k)`` raising
-``TrainingInterrupted`` to simulate one — is continued by calling ``train`` again with the same
-arguments: it restores the backup and runs only the epochs still missing, k + 1 .. ``epochs``. When a
-run completes, its backup is deleted. The backup holds no position in the data pipeline: a resumed run
-draws its batches afresh from ``train_ds`` (the same images, reshuffled and re-augmented).
+With ``backup_dir``, the state after every epoch — weights, optimizer state (momentum, step count, hence the
+learning-rate schedule) and the whole history — is backed up as one atomic unit (``resnext_edu.backup``). A run that
+stops at any point — a crash, a closed Colab tab, a kill -9, or ``InterruptAfterEpoch(k)`` — is continued by calling
+``train`` again with the same arguments: it checks the backup (a damaged or foreign one is a ``ValueError`` saying
+how to get out of it), restores it and runs the missing epochs only. The training pipelines of
+``data.make_datasets`` are a function of (seed, epoch), which ``train`` sets before every epoch, so the resumed
+epochs see the batches an uninterrupted run sees: on a CPU the final weights are the same, to the bit, and the
+result's history, epochs and plots are those of an uninterrupted run. A completed run deletes its backup.
 """
 
-import contextlib
 import dataclasses
-import numbers
 import os
 import re
-import shutil
 import statistics
-import sys
-import time
 
 import keras
 
 from resnext_edu import style
-from resnext_edu._checks import one_of, positive_int
-
-#: The optimizers ``train`` knows, with their default peak learning rate and weight decay (decoupled).
-#: "sgd" is the paper's recipe (momentum 0.9, weight decay 5e-4, learning rate 0.1 at batch 128).
-OPTIMIZERS = {"adamw": dict(learning_rate=1e-2, weight_decay=1e-4), "sgd": dict(learning_rate=0.1, weight_decay=5e-4)}
-MOMENTUM = 0.9
+from resnext_edu._checks import positive_int
+from resnext_edu._session import Session, WorkerLost, compile_model, count_batches
+from resnext_edu.progress import Progress
+from resnext_edu.progress import check as check_progress
+from resnext_edu.recipes import MOMENTUM, OPTIMIZERS, PAPER_CIFAR, Recipe
 
 
 class TrainingInterrupted(RuntimeError):
@@ -43,8 +38,8 @@ class TrainingInterrupted(RuntimeError):
 class InterruptAfterEpoch(keras.callbacks.Callback):
     """Raise ``TrainingInterrupted`` at the end of epoch ``epoch`` (counted from 1), to simulate a crash.
 
-    ``train`` puts its ``BackupAndRestore`` before the caller's callbacks, so the backup of that epoch
-    is on disk when the exception leaves ``fit``.
+    ``train`` runs its backup before the caller's callbacks, so the backup of that epoch is on disk when the
+    exception leaves ``fit``.
     """
 
     def __init__(self, epoch):
@@ -59,71 +54,18 @@ class InterruptAfterEpoch(keras.callbacks.Callback):
             )
 
 
-class EpochLog(keras.callbacks.Callback):
-    """Records the epochs run (from 1), their training seconds and every step's; prints one line per epoch
-    if ``stream``.
-
-    An epoch's training time runs from its start to the start of validation (or the epoch's end), so
-    it counts the optimisation steps only.
-    """
-
-    def __init__(self, epochs, label="", stream=None):
-        super().__init__()
-        self.epochs, self.label, self.stream = epochs, label, stream
-        self.epochs_run, self.train_seconds, self.step_seconds, self.steps_per_epoch = [], [], [], []
-        self._start = self._step = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self.steps_per_epoch.append(0)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._step = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self._step is not None:
-            self.step_seconds.append(time.perf_counter() - self._step)
-            self.steps_per_epoch[-1] += 1
-            self._step = None
-
-    def _stop_clock(self):
-        if self._start is not None:
-            self.train_seconds.append(time.perf_counter() - self._start)
-            self._start = None
-
-    def on_test_begin(self, logs=None):
-        self._stop_clock()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._stop_clock()
-        self.epochs_run.append(epoch + 1)
-        if self.stream is not None:
-            print(self.line(epoch + 1, logs or {}, self.train_seconds[-1]), file=self.stream, flush=True)
-
-    def line(self, epoch, logs, seconds):
-        """``"1x20d  epoch 2/5  loss 0.412  accuracy 87.3%  val_loss 0.301  val_accuracy 91.1%  2.1 s"``."""
-        width = len(str(self.epochs))
-        parts = [self.label] if self.label else []
-        parts.append(f"epoch {epoch:>{width}}/{self.epochs}")
-        for key, value in logs.items():
-            if key == "learning_rate":
-                continue
-            parts.append(f"{key} {value:.1%}" if key.endswith("accuracy") else f"{key} {value:.3f}")
-        parts.append(f"{seconds:.1f} s")
-        return "  ".join(parts)
-
-
 @dataclasses.dataclass
 class TrainingResult:
-    """What one call of ``train`` did: the Keras history of the epochs it ran, and how fast."""
+    """What a run did, as an uninterrupted run would report it: the history of every epoch, and how fast."""
 
-    history: dict  # metric name -> one value per epoch run, as keras.callbacks.History records it
-    epochs: list  # the epochs this call ran, counted from 1 (a resumed run starts after the backup's)
-    seconds: float  # wall-clock time of fit, validation and first-epoch tracing included
-    train_seconds: list  # per epoch run: the optimisation steps only
+    history: dict  # metric name -> one value per epoch, as keras.callbacks.History records it
+    epochs: list  # the epochs, counted from 1: 1..epochs once the run is complete, resumed or not
+    seconds: float  # wall-clock time of fit, validation and first-epoch tracing included (all sessions)
+    train_seconds: list  # per epoch: the optimisation steps only
     images_per_epoch: int
     step_seconds: list = dataclasses.field(default_factory=list)  # every training step, in order
     steps_per_epoch: int = 0
+    resumed_from: int = 0  # epochs restored from a backup (0: the run started from the first epoch)
 
     @property
     def images_per_second(self):
@@ -141,83 +83,50 @@ class TrainingResult:
 
 def count_images(dataset):
     """The number of examples in one pass over a finite, batched ``(images, labels)`` dataset."""
-    import tensorflow as tf
-
-    return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, batch: n + tf.shape(batch[1], tf.int64)[0]))
+    return count_batches(dataset)[1]
 
 
 def make_optimizer(name="adamw", learning_rate=None, decay_steps=None, weight_decay=None):
-    """An optimizer of ``OPTIMIZERS``: "adamw" (AdamW) or "sgd" (SGD, Nesterov momentum 0.9).
-
-    ``learning_rate`` and ``weight_decay`` default to the ``OPTIMIZERS`` entry; with ``decay_steps`` the
-    rate follows a cosine from its peak to 0 over that many steps.
-    """
-    one_of("optimizer", name, tuple(OPTIMIZERS))
-    defaults = OPTIMIZERS[name]
-    learning_rate = defaults["learning_rate"] if learning_rate is None else learning_rate
-    weight_decay = defaults["weight_decay"] if weight_decay is None else weight_decay
-    for label, value in (("learning_rate", learning_rate), ("weight_decay", weight_decay)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or value < 0
-            or (label == "learning_rate" and value == 0)
-        ):
-            raise ValueError(f"{label} must be a positive number; got {value!r}.")
-    if decay_steps:
-        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=MOMENTUM, nesterov=True, weight_decay=weight_decay)
-    return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    """The optimizer of ``Recipe(name, learning_rate, weight_decay)``, its rate decayed along a cosine over
+    ``decay_steps`` steps (constant without them)."""
+    recipe = Recipe(name, learning_rate, weight_decay, "cosine" if decay_steps else "constant", epochs=1)
+    return recipe.make_optimizer(decay_steps or 1)
 
 
-def compile_model(model, optimizer):
-    """Compile for classification on logits: sparse categorical cross-entropy and accuracy."""
-    model.compile(
-        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
-    )
-    return model
+def _recipe(recipe, epochs, optimizer, learning_rate, weight_decay):
+    """The run's recipe: ``recipe`` (default ``Recipe()``), with the arguments given explicitly put in."""
+    if recipe is not None and not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a recipes.Recipe (such as recipes.PAPER_CIFAR) or None; got {recipe!r}.")
+    recipe = recipe or Recipe()
+    changes = dict(epochs=epochs, optimizer=optimizer, learning_rate=learning_rate, weight_decay=weight_decay)
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if "optimizer" in changes and changes["optimizer"] != recipe.optimizer:  # another optimizer: its own defaults
+        changes = {"learning_rate": None, "weight_decay": None, **changes}
+    return dataclasses.replace(recipe, **changes)  # checked by Recipe
 
 
-def _result(history, log, seconds, images):
-    return TrainingResult(
-        history,
-        log.epochs_run,
-        seconds,
-        log.train_seconds,
-        images,
-        log.step_seconds,
-        max(log.steps_per_epoch, default=0),
-    )
-
-
-def _check_common(epochs, optimizer, learning_rate, weight_decay, callbacks):
-    epochs = positive_int("epochs", epochs)
-    make_optimizer(optimizer, learning_rate, weight_decay=weight_decay)  # checks the arguments early
-    if not isinstance(callbacks, (list, tuple)):
-        raise ValueError(f"callbacks must be a list or tuple of Keras callbacks; got {callbacks!r}.")
-    return epochs
-
-
-def _decay_steps(train_ds, epochs):
-    steps = int(train_ds.cardinality())
-    return epochs * steps if steps > 0 else None  # unknown or infinite length: a constant rate
-
-
-def _stream(progress):
-    return sys.stdout if progress is True else (progress or None)
+def _check_common(callbacks, progress, backup_dir, restart):
+    if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise ValueError(f"callbacks must be a list or tuple of keras.callbacks.Callback instances; got {callbacks!r}.")
+    check_progress(progress)
+    if backup_dir is not None and not isinstance(backup_dir, (str, os.PathLike)):
+        raise ValueError(f"backup_dir must be a folder's path (a string or pathlib.Path) or None; got {backup_dir!r}.")
+    if not isinstance(restart, bool):
+        raise ValueError(f"restart must be True (discard any backup and start over) or False; got {restart!r}.")
 
 
 def train(
     model,
     train_ds,
     val_ds=None,
-    epochs=10,
+    epochs=None,
     *,
-    backup_dir=None,
-    optimizer="adamw",
+    recipe=None,
+    optimizer=None,
     learning_rate=None,
     weight_decay=None,
+    backup_dir=None,
+    restart=False,
     callbacks=(),
     progress=True,
     label="",
@@ -225,117 +134,94 @@ def train(
 ):
     """Compile ``model`` and fit it on ``train_ds`` for ``epochs`` epochs; returns a ``TrainingResult``.
 
-    AdamW is the default because it trains these small networks fastest when there are few steps: in 3-epoch
-    runs of chapter 6's three networks on the digits (seeds 0 and 1) it reached 84-94 % test accuracy, where the
-    paper's SGD with momentum (learning rate 0.1) reached 71-84 %. For long runs (CIFAR-10, hundreds of epochs)
-    ``optimizer="sgd"`` is the paper's recipe. The learning rate follows a cosine over ``epochs`` (the step
-    count comes from ``train_ds``'s cardinality; a dataset of unknown length keeps the rate constant).
+    The recipe (``recipes.Recipe``; default AdamW, a cosine over the run, 10 epochs) sets the optimizer, learning rate
+    and its schedule, weight decay and epochs; ``epochs``, ``optimizer``, ``learning_rate`` and ``weight_decay``
+    override its fields. AdamW is the default because it trains these small networks fastest when there are few
+    steps: in 3-epoch runs of the three networks of chapter *ResNet versus ResNeXt* on the digits (seeds 0 and 1) it
+    reached 84-94 % test accuracy, where the paper's SGD with momentum (learning rate 0.1) reached 71-84 %. For long
+    runs ``recipe=recipes.PAPER_CIFAR`` is the paper's (its batch and augmentation are those of ``recipe.datasets``).
 
-    ``backup_dir``: back up every epoch and resume from the backup if one is there (module docstring).
-    ``callbacks`` run after the backup's. ``progress``: print one line per epoch (``label`` first), or
-    write them to a stream passed instead of True. ``strategy``: a ``tf.distribute.Strategy`` to compile
-    (and, if ``model`` is a function returning a model, to build) in its scope.
+    ``backup_dir``: back up every epoch and resume from the backup if one is there; ``restart=True`` discards it
+    first (module docstring). ``callbacks`` run after the backup's. ``progress``: one of ``progress.MODES`` (True: a
+    bar in a notebook or a terminal, and one line per epoch, ``label`` first), False for none, or a stream for the
+    lines. ``strategy``: a ``tf.distribute.Strategy`` to compile (and, if ``model`` is a function returning a model, to
+    build) in its scope; under ``MultiWorkerMirroredStrategy`` the chief writes the backup, which every worker reads.
     """
-    epochs = _check_common(epochs, optimizer, learning_rate, weight_decay, callbacks)
-    if not callable(model):
-        raise ValueError(f"model must be a Keras model, or a function returning one; got {model!r}.")
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        if not isinstance(model, keras.Model):
-            model = model()
-        compile_model(model, make_optimizer(optimizer, learning_rate, _decay_steps(train_ds, epochs), weight_decay))
-    if not model.built:
-        model.build((None, *train_ds.element_spec[0].shape[1:]))
-    log = EpochLog(epochs, label, _stream(progress))
-    backup = [keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir is not None else []
-    images = count_images(train_ds)
-    # Keras sets `_initial_epoch` when BackupAndRestore restores and never clears it (Keras 3.15): a later
-    # fit of the same model would skip epochs. Clear it; a backup in backup_dir sets it again.
-    model._initial_epoch = None
-    start = time.perf_counter()
-    history = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, verbose=0, shuffle=False, callbacks=[*backup, log, *callbacks]
-    )
-    seconds = time.perf_counter() - start
-    return _result({k: list(v) for k, v in history.history.items()}, log, seconds, images)
-
-
-class _BackupOnly(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that restores when asked (``restore()``), not at the start of every ``fit``."""
-
-    def on_train_begin(self, logs=None):
-        pass
-
-    def restore(self):
-        super().on_train_begin()
+    recipe = _recipe(recipe, epochs, optimizer, learning_rate, weight_decay)
+    _check_common(callbacks, progress, backup_dir, restart)
+    if not isinstance(label, str):
+        raise ValueError(f"label must be a string (the run's name in its progress lines); got {label!r}.")
+    session = Session.start(model, train_ds, val_ds, recipe, label, strategy, backup_dir, restart)
+    bar = Progress(progress, recipe.epochs * session.steps, session.done * session.steps)
+    try:
+        session.fit(session.done, recipe.epochs, bar, callbacks)
+    finally:
+        bar.close()
+    return session.finish()
 
 
 def train_side_by_side(
     models,
     train_ds,
     val_ds=None,
-    epochs=10,
+    epochs=None,
     *,
-    backup_dir=None,
-    optimizer="adamw",
+    recipe=None,
+    optimizer=None,
     learning_rate=None,
     weight_decay=None,
+    backup_dir=None,
+    restart=False,
     callbacks=(),
     progress=True,
 ):
     """Train several models on the same data, taking turns epoch by epoch; returns ``{label: TrainingResult}``.
 
-    ``models``: ``{label: keras.Model}``. Epoch 1 of every model, then epoch 2 of every model, and so on, so
-    that other work on the machine slows them alike: the way to compare their images per second (as
-    ``resnext_edu.benchmark`` interleaves its rounds). Each model trains as ``train`` would train it (one
-    compile, a cosine schedule over ``epochs``; each epoch is one ``fit``, continuing the optimizer), and the
-    arguments mean the same. With ``backup_dir``, each model backs up into its own folder in it after every
-    epoch; a second call resumes each model after its last completed epoch, and the backups are deleted when
-    all models have finished. A result's ``history`` and ``epochs`` hold the epochs run by this call.
+    ``models``: ``{label: keras.Model}``. Epoch 1 of every model, then epoch 2 of every model, and so on, so that
+    other work on the machine slows them alike: the way to compare their images per second (as
+    ``resnext_edu.benchmark`` interleaves its rounds). Each model trains exactly as ``train`` would train it (its
+    final weights are those ``train`` gives), and the arguments mean the same; one progress bar covers them all.
+    With ``backup_dir``, each model backs up into its own folder in it after every epoch; a second call resumes each
+    model after its last completed epoch, and the backups are deleted when all models have finished.
     """
-    epochs = _check_common(epochs, optimizer, learning_rate, weight_decay, callbacks)
+    recipe = _recipe(recipe, epochs, optimizer, learning_rate, weight_decay)
+    _check_common(callbacks, progress, backup_dir, restart)
     if not isinstance(models, dict) or not models or not all(isinstance(m, keras.Model) for m in models.values()):
         raise ValueError(f"models must be a non-empty dict of label -> keras.Model; got {models!r}.")
-    decay_steps, stream = _decay_steps(train_ds, epochs), _stream(progress)
-    folders = {label: re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label)) for label in models}
+    if not all(isinstance(label, str) for label in models):
+        raise ValueError(f"the labels of models must be strings; got {list(models)!r}.")
+    folders = {label: re.sub(r"[^A-Za-z0-9_.-]+", "_", label) for label in models}
     if backup_dir is not None and len(set(folders.values())) < len(folders):
         raise ValueError(
             f"the labels {list(models)} must differ in their letters, digits, '_', '.' or '-' "
             "(each names a backup folder)."
         )
-    logs, histories, seconds, backups, done = {}, {}, {}, {}, {}
-    for label, model in models.items():
-        compile_model(model, make_optimizer(optimizer, learning_rate, decay_steps, weight_decay))
-        logs[label], histories[label], seconds[label] = EpochLog(epochs, label, stream), {}, 0.0
-        backups[label], done[label] = [], 0
-        model._initial_epoch = None  # see train()
-        if backup_dir is not None:
-            backup = _BackupOnly(os.path.join(str(backup_dir), folders[label]), delete_checkpoint=False)
-            backup.set_model(model)
-            backup.restore()  # the model's last backup, if it has one
-            backups[label], done[label] = [backup], model._initial_epoch or 0
-    images = count_images(train_ds)
-    for epoch in range(epochs):
-        for label, model in models.items():
-            if epoch < done[label]:
-                continue
-            model._initial_epoch = None
-            start = time.perf_counter()
-            history = model.fit(
-                train_ds,
-                validation_data=val_ds,
-                initial_epoch=epoch,
-                epochs=epoch + 1,
-                verbose=0,
-                shuffle=False,
-                callbacks=[*backups[label], logs[label], *callbacks],
-            )
-            seconds[label] += time.perf_counter() - start
-            for key, values in history.history.items():
-                histories[label].setdefault(key, []).extend(values)
-    if backup_dir is not None:
-        for folder in folders.values():
-            shutil.rmtree(os.path.join(str(backup_dir), folder), ignore_errors=True)
-    return {label: _result(histories[label], logs[label], seconds[label], images) for label in models}
+    sessions = {
+        label: Session.start(
+            model,
+            train_ds,
+            val_ds,
+            recipe,
+            label,
+            None,
+            None if backup_dir is None else os.path.join(str(backup_dir), folders[label]),
+            restart,
+        )
+        for label, model in models.items()
+    }
+    steps = next(iter(sessions.values())).steps
+    bar = Progress(progress, recipe.epochs * steps * len(models), sum(s.done for s in sessions.values()) * steps)
+    try:
+        for epoch in range(recipe.epochs):
+            for session in sessions.values():
+                if epoch >= session.done:
+                    session.fit(epoch, epoch + 1, bar, callbacks)
+    finally:
+        bar.close()
+    results = {label: session.finish() for label, session in sessions.items()}
+    if backup_dir is not None and os.path.isdir(backup_dir) and not os.listdir(backup_dir):
+        os.rmdir(backup_dir)
+    return results
 
 
 def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
@@ -346,13 +232,12 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    if not histories:
-        raise ValueError("plot_histories needs at least one history.")
+    if not isinstance(histories, dict) or not histories:
+        raise ValueError("plot_histories needs a dict of at least one label -> TrainingResult or history.")
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for i, (label, run) in enumerate(histories.items()):
             history = run.history if isinstance(run, TrainingResult) else run
-            color = style.series_color(i)
             for key, line, suffix in ((metric, "-", "training"), (f"val_{metric}", "--", "validation")):
                 if key in history:
                     values = history[key]
@@ -360,7 +245,7 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
                         range(1, len(values) + 1),
                         values,
                         line,
-                        color=color,
+                        color=style.series_color(i),
                         lw=1.6,
                         marker="o",
                         markersize=3.5,
@@ -385,9 +270,11 @@ def plot_histories(histories, metrics=("loss", "accuracy"), title=None):
 __all__ = [
     "OPTIMIZERS",
     "MOMENTUM",
+    "PAPER_CIFAR",
+    "Recipe",
     "TrainingInterrupted",
+    "WorkerLost",
     "InterruptAfterEpoch",
-    "EpochLog",
     "TrainingResult",
     "count_images",
     "make_optimizer",

@@ -19,6 +19,7 @@ def _departures(result):
     return {(c.where, c.what) for c in result.departures}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth, cardinality, width", [(50, 32, 4), (50, 1, 64), (101, 32, 8), (152, 8, 4)])
 def test_the_library_networks_of_every_depth_match(depth, cardinality, width):
     result = audit.compare(models.resnext(depth, cardinality, width), depth, cardinality, width)
@@ -28,12 +29,14 @@ def test_the_library_networks_of_every_depth_match(depth, cardinality, width):
     assert [len(s) for s in result.stages] == list(complexity.STAGE_BLOCKS[depth])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["a", "b", "c"])
 def test_every_form_matches_at_imagenet_and_cifar_scale(form):
     assert audit.compare(models.resnext(50, 2, 40, form=form), 50, 2, 40).matches
     assert audit.compare(_small(form=form), architecture=SMALL).matches
 
 
+@pytest.mark.slow
 def test_resnext29_matches_the_cifar_architecture_and_classes_default_to_the_model():
     arch = complexity.cifar_architecture(2, 8, 100, 32, out_channels=64, stem_filters=16)
     model = models.resnext_cifar(2, 8, 100, out_channels=64, stem_filters=16)
@@ -41,6 +44,7 @@ def test_resnext29_matches_the_cifar_architecture_and_classes_default_to_the_mod
     assert audit.compare(models.resnext(50, 2, 8, num_classes=7, input_shape=(64, 64, 3)), 50, 2, 8).matches
 
 
+@pytest.mark.slow
 def test_a_claim_that_is_not_the_model_departs_where_it_differs():
     result = audit.compare(models.resnet50())  # claimed: ResNeXt-50 (32x4d)
     assert not result.matches
@@ -90,6 +94,7 @@ def test_a_subclassed_layer_with_weights_is_reported_unreadable():
     assert ("model", "readable graph") in _departures(result)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, block, expected",
     [
@@ -107,12 +112,25 @@ def test_each_pitfall_is_caught(name, block, expected):
     assert name in pitfalls.FAULTY_BLOCKS
 
 
+@pytest.mark.slow
 def test_late_bound_slices_hide_from_the_counts_but_not_from_the_probe():
     result = audit.compare(_small(pitfalls.late_bound_slices), architecture=SMALL)
     assert {c.what for c in result.departures} == {"channel slices"}  # same parameters, same multiply-adds
     conv2 = next(c for c in result.departures if c.where == "conv2")
     assert conv2.found.startswith("8 of 8 paths read the same channels 28-31 of 32")
     assert audit.compare(_small(pitfalls.bound_slices), architecture=SMALL).matches
+
+
+@pytest.mark.slow
+def test_the_stride_on_the_first_1x1_is_another_convention_that_only_moves_the_stride_and_the_cost():
+    """Keras' ResNet50 convention: same weights as the paper's block, fewer multiply-adds, the stride elsewhere."""
+    result = audit.compare(_small(pitfalls.stride_on_first_1x1), architecture=SMALL)
+    assert {c.what for c in result.departures} == {"stride at", "multiply-adds"}, str(result)
+    conv3 = next(c for c in result.departures if c.what == "stride at" and c.where == "conv3")
+    assert "1x1 before" in conv3.found and "3x3" in conv3.expected
+    model = next(c for c in result.departures if c.what == "multiply-adds")
+    assert int(model.found.replace(",", "")) < int(model.expected.replace(",", ""))
+    assert "stride_on_first_1x1" not in pitfalls.FAULTY_BLOCKS  # a convention, not one of the chapter's mistakes
 
 
 def test_late_bound_slices_compute_something_else():
@@ -129,7 +147,7 @@ def test_late_bound_slices_compute_something_else():
 def test_projection_plus_n_is_the_31_million_parameter_resnext50():
     wrong = pitfalls.projection_plus_n(complexity.imagenet_architecture(50, 32, 4))
     assert [s.blocks for s in wrong.stages] == [4, 5, 7, 4]
-    assert round(complexity.architecture_params(wrong) / 1e6, 1) == 31.0  # GUIDE §2: ~31.0 M
+    assert round(complexity.architecture_params(wrong) / 1e6, 1) == 31.0  # README, "Reference counts": ~31.0 M
     result = audit.compare(_small(arch=pitfalls.projection_plus_n(SMALL)), architecture=SMALL)
     assert {c.what for c in result.departures} == {"blocks", "trainable parameters", "multiply-adds"}
     with pytest.raises(ValueError, match="Architecture"):
@@ -175,9 +193,24 @@ def test_plot_departures_draws_one_row_per_audit():
         audit.plot_departures({"x": 1})
 
 
+@pytest.mark.slow
 def test_a_model_built_elsewhere_keras_applications_resnet50():
     """Keras' ResNet50 (v1, as in Caffe): stride in the first 1x1, conv biases; otherwise the paper's ResNet-50."""
     result = audit.compare(keras.applications.ResNet50(weights=None), 50, 1, 64)
     assert {c.what for c in result.departures} == {"stride at", "trainable parameters", "multiply-adds", "conv biases"}
     assert {c.where for c in result.departures if c.what == "stride at"} == {"conv3", "conv4", "conv5"}
     assert next(c for c in result.departures if c.what == "stride at").found == "block 1: 1x1 before + shortcut"
+
+
+def test_a_depth_cardinality_or_width_that_contradicts_the_architecture_is_refused():
+    model = _small()
+    for kwargs, match in (
+        (dict(depth=50), "depth=50 contradicts architecture"),
+        (dict(depth=101), "depth=101 contradicts"),
+        (dict(cardinality=32), "cardinality=32 contradicts"),
+        (dict(bottleneck_width=8), "bottleneck_width=8 contradicts"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            audit.compare(model, architecture=SMALL, **kwargs)
+    assert audit.compare(model, SMALL.depth, 8, 4, architecture=SMALL).matches  # the architecture's own: fine
+    assert audit.compare(models.resnext(np.int64(50), 2, 8, num_classes=7, input_shape=(64, 64, 3)), np.int64(50), 2, 8)

@@ -1,6 +1,6 @@
-"""Exact counts of ``resnext_edu.complexity`` against the paper and GUIDE.md §2.
+"""Exact counts of ``resnext_edu.complexity`` against the paper and the README's reference counts.
 
-Checks the trainable-parameter and multiply-add table of GUIDE §2 (torchvision design, 224x224,
+Checks the trainable-parameter and multiply-add table of the README ("Reference counts" (torchvision design, 224x224,
 1000 classes), the paper's Table 1 (ResNeXt-50 stages), Table 2 (cardinality vs width at equal
 cost), Table 3's rounded FLOPs and Table 7's CIFAR ResNeXt-29 sizes (Xie et al. 2017,
 arXiv 1611.05431), plus property tests of the block formulas. Pure Python: no TensorFlow here.
@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import invalid_counts
 
 from resnext_edu import complexity
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# GUIDE §2: (depth, C, d) -> (trainable params, multiply-adds in G).
-GUIDE_TABLE = {
+# README, "Reference counts": (depth, C, d) -> (trainable params, multiply-adds in G).
+REFERENCE_TABLE = {
     "resnet50": ((50, 1, 64), 25_557_032, 4.089),
     "resnext50_32x4d": ((50, 32, 4), 25_028_904, 4.230),
     "resnet101": ((101, 1, 64), 44_549_160, 7.801),
@@ -45,18 +46,18 @@ def test_importing_complexity_does_not_import_tensorflow():
     assert result.returncode == 0, result.stderr
 
 
-# --- GUIDE §2 table -----------------------------------------------------------------------------
+# --- the reference counts (README) -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", GUIDE_TABLE)
-def test_model_params_match_guide(name):
-    config, params, _ = GUIDE_TABLE[name]
+@pytest.mark.parametrize("name", REFERENCE_TABLE)
+def test_model_params_match_the_reference_counts(name):
+    config, params, _ = REFERENCE_TABLE[name]
     assert complexity.model_params(*config) == params
 
 
-@pytest.mark.parametrize("name", GUIDE_TABLE)
-def test_model_macs_within_half_percent_of_guide(name):
-    config, _, giga_macs = GUIDE_TABLE[name]
+@pytest.mark.parametrize("name", REFERENCE_TABLE)
+def test_model_macs_within_half_percent_of_the_reference_counts(name):
+    config, _, giga_macs = REFERENCE_TABLE[name]
     assert complexity.model_macs(*config) == pytest.approx(giga_macs * 1e9, rel=0.005)
 
 
@@ -94,7 +95,7 @@ def test_block_params_of_table_2(cardinality):
 
 
 def test_resnet_bottleneck_block_params_by_hand():
-    """GUIDE §1: 256*64 + 3*3*64*64 + 64*256 = 69,632."""
+    """Table 2's ResNet block: 256*64 + 3*3*64*64 + 64*256 = 69,632."""
     assert complexity.block_params(256, 256, 1, 64) == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256 == 69_632
 
 
@@ -250,3 +251,158 @@ def test_deeper_nets_have_more_params_and_macs(c, d):
     macs = [complexity.model_macs(depth, c, d) for depth in (50, 101, 152)]
     assert params == sorted(params) and len(set(params)) == 3
     assert macs == sorted(macs) and len(set(macs)) == 3
+
+
+# --- complexity ---------------------------------------------------------------------------------
+
+
+def test_block_params_rejects_zero_cardinality():
+    with pytest.raises(ValueError, match="cardinality must be a whole number >= 1; got 0"):
+        complexity.block_params(256, 256, 0, 4)
+
+
+@pytest.mark.parametrize("args", [(0, 256, 1, 64), (256, -1, 1, 64), (256, 256, 1, 0)])
+def test_block_params_rejects_other_bad_arguments(args):
+    with pytest.raises(ValueError, match="must be a whole number >= 1"):
+        complexity.block_params(*args)
+
+
+@pytest.mark.parametrize("cardinality", [0, -1, 2.0, "32", None])
+def test_width_for_cardinality_rejects_bad_cardinality(cardinality):
+    with pytest.raises(ValueError, match="cardinality must be a whole number >= 1"):
+        complexity.width_for_cardinality(cardinality)
+
+
+def test_model_params_rejects_unknown_depth():
+    with pytest.raises(
+        ValueError,
+        match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage=\(n2, n3, n4, n5\); got 34",
+    ):
+        complexity.model_params(34, 32, 4)
+
+
+def test_model_macs_rejects_small_input():
+    with pytest.raises(ValueError, match=r"total downsampling \(32\)"):
+        complexity.model_macs(50, 32, 4, input_size=16)
+
+
+def test_block_macs_rejects_zero_height():
+    with pytest.raises(ValueError, match="height must be a whole number >= 1"):
+        complexity.block_macs(256, 256, 32, 4, height=0)
+
+
+@pytest.mark.parametrize("arch", [None, "resnext50", {"depth": 50}])
+def test_stage_table_rejects_non_architecture(arch):
+    with pytest.raises(ValueError, match="stage_table needs an Architecture"):
+        complexity.stage_table(arch)
+
+
+def test_stage_table_rejects_unknown_input_size():
+    with pytest.raises(ValueError, match="fixed input size"):
+        complexity.stage_table(complexity.imagenet_architecture(input_size=(None, 224)))
+
+
+@given(argument=st.sampled_from(["cardinality", "bottleneck_width"]), value=invalid_counts)
+def test_block_params_rejects_any_invalid_count(argument, value):
+    kwargs = {"in_channels": 256, "out_channels": 256, "cardinality": 4, "bottleneck_width": 4, argument: value}
+    with pytest.raises(ValueError, match=rf"{argument} must be a whole number >= 1"):
+        complexity.block_params(**kwargs)
+
+
+# --- complexity.fixed_width_sweep --------------------------------------------------------------------------------
+
+
+def test_sweep_defaults_to_powers_of_two_up_to_the_width():
+    rows = complexity.fixed_width_sweep()
+    assert [r["cardinality"] for r in rows] == [1, 2, 4, 8, 16, 32, 64, 128]
+    assert [r["bottleneck_width"] for r in rows] == [128, 64, 32, 16, 8, 4, 2, 1]
+    assert [r["kind"] for r in rows] == ["dense"] + ["grouped"] * 6 + ["depthwise"]
+    assert {r["group_width"] for r in rows} == {128}
+    assert [r["cardinality"] for r in complexity.fixed_width_sweep(96)] == [1, 2, 4, 8, 16, 32, 96]
+    assert [r["kind"] for r in complexity.fixed_width_sweep(1)] == ["dense"]
+
+
+def test_sweep_counts_each_layer_and_agrees_with_block_params():
+    for r in complexity.fixed_width_sweep(128, 256, 256, size=56):
+        c, d = r["cardinality"], r["bottleneck_width"]
+        assert r["params"] == {"conv1": 256 * 128, "conv2": 9 * 128 * 128 // c, "conv3": 128 * 256}
+        assert r["macs"] == {k: v * 56 * 56 for k, v in r["params"].items()}
+        assert r["total_params"] == complexity.block_params(256, 256, c, d)
+        assert r["total_macs"] == complexity.block_macs(256, 256, c, d, 56)
+    row = complexity.fixed_width_sweep(128, 64, 512, [32], size=7)[0]  # in != out
+    assert row["params"] == {"conv1": 64 * 128, "conv2": 9 * 4 * 128, "conv3": 128 * 512}
+    assert row["total_macs"] == complexity.block_macs(64, 512, 32, 4, 7)
+    assert complexity.fixed_width_sweep(128)[5]["total_params"] == 70_144  # ResNeXt-50's 32x4d (Table 2)
+
+
+def test_the_3x3_share_vanishes_and_the_1x1s_bound_the_cost():
+    rows = complexity.fixed_width_sweep()
+    shares = [r["params"]["conv2"] / r["total_params"] for r in rows]
+    assert shares == sorted(shares, reverse=True) and shares[0] > 0.6 and shares[-1] < 0.02
+    assert all(r["total_params"] > 2 * 256 * 128 for r in rows)  # the two 1x1s never shrink
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(cardinalities=[3]), r"cardinality 3 does not divide the group width 128.*1, 2, 4, 8, 16, 32, 64, 128\."),
+        (dict(group_width=96, cardinalities=[64]), "does not divide the group width 96"),
+        (dict(cardinalities=[256]), "does not divide"),
+        (dict(cardinalities=[0]), "cardinality must be a whole number >= 1"),
+        (dict(cardinalities=[2.0]), "cardinality must be a whole number"),
+        (dict(cardinalities=[]), "must not be empty"),
+        (dict(cardinalities="12"), "sequence of whole numbers"),
+        (dict(cardinalities=4), "sequence of whole numbers"),
+        (dict(group_width=0), "group_width must be a whole number >= 1"),
+        (dict(in_channels=-1), "in_channels"),
+        (dict(size=0), "size"),
+    ],
+)
+def test_sweep_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        complexity.fixed_width_sweep(**kwargs)
+
+
+def test_divides_group_width_returns_d_and_shortens_long_lists():
+    assert complexity.divides_group_width(128, 32) == 4 and complexity.divides_group_width(7, 7) == 1
+    with pytest.raises(ValueError, match=r"1, 2, 3, 4, 5, 6, \.\.\., 240, 360, 720\.$"):
+        complexity.divides_group_width(720, 7)
+
+
+# --- width_for_cardinality in closed form ----------------------------------------------------------------------
+
+
+def _width_by_search(c, in_channels, out_channels, reference_width):
+    """The former width_for_cardinality: every width from 1 up, the nearer of the last two; a tie to the smaller."""
+    target = complexity.block_params(in_channels, out_channels, 1, reference_width)
+    d = 1
+    while complexity.block_params(in_channels, out_channels, c, d + 1) <= target:
+        d += 1
+    below = abs(target - complexity.block_params(in_channels, out_channels, c, d))
+    above = abs(complexity.block_params(in_channels, out_channels, c, d + 1) - target)
+    return d if below <= above else d + 1
+
+
+def test_width_for_cardinality_in_closed_form_is_the_search_it_replaces():
+    for c in (1, 2, 3, 4, 5, 8, 16, 32, 64, 100, 1000):
+        for in_channels in (1, 3, 16, 64, 256, 1024):
+            for out_channels in (1, 8, 16, 256, 2048):
+                for reference in [*range(1, 70), 100, 128, 255, 256, 512, 1000]:
+                    d = complexity.width_for_cardinality(c, in_channels, out_channels, reference)
+                    assert d == _width_by_search(c, in_channels, out_channels, reference), (c, in_channels, reference)
+    assert [complexity.width_for_cardinality(c) for c in (1, 2, 4, 8, 32)] == [64, 40, 24, 14, 4]  # Table 2
+
+
+def test_width_for_cardinality_breaks_a_tie_for_the_smaller_width():
+    """C = 2, 1 -> 8 channels, reference d = 8: 648 weights; d = 5 gives 540, d = 6 gives 756: 108 either side."""
+    target, cost = complexity.block_params(1, 8, 1, 8), lambda d: complexity.block_params(1, 8, 2, d)
+    assert (target, cost(5), cost(6)) == (648, 540, 756)
+    assert complexity.width_for_cardinality(2, 1, 8, 8) == 5 == _width_by_search(2, 1, 8, 8)
+
+
+def test_width_for_cardinality_at_a_reference_width_of_a_million():
+    """The search took over a second here; the closed form is exact at any size (integer square root)."""
+    d = complexity.width_for_cardinality(32, 256, 256, 10**6)
+    target, cost = complexity.block_params(256, 256, 1, 10**6), lambda w: complexity.block_params(256, 256, 32, w)
+    assert cost(d) <= target < cost(d + 1) or cost(d - 1) <= target < cost(d)
+    assert min(d - 1, d, d + 1, key=lambda w: (abs(cost(w) - target), w)) == d

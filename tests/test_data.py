@@ -136,7 +136,11 @@ def test_make_datasets_batches_every_image_once(digits):
     assert not np.array_equal(labels, digits.y_train)  # shuffled
     train = data.make_datasets(digits, batch_size=100, seed=0)[0]  # by default, full batches only
     assert train.element_spec[0].shape.as_list() == [100, 32, 32, 3] and int(train.cardinality()) == 12
-    first, second = (np.concatenate([y.numpy() for _, y in train]) for _ in range(2))
+    first, again = (np.concatenate([y.numpy() for _, y in train]) for _ in range(2))
+    assert np.array_equal(first, again)  # one epoch, two passes: the same batches (a function of seed and epoch)
+    data.set_epoch(1)
+    second = np.concatenate([y.numpy() for _, y in train])
+    data.set_epoch(0)
     assert len(first) == 1200 and not np.array_equal(np.sort(first), np.sort(second))  # other images left out
     for ds, x, y in ((val, digits.x_val, digits.y_val), (test, digits.x_test, digits.y_test)):
         xs, ys = zip(*((a.numpy(), b.numpy()) for a, b in ds))
@@ -187,3 +191,83 @@ def test_make_datasets_bad_arguments(digits, kwargs):
         data.make_datasets(digits, **kwargs)
     with pytest.raises(ValueError, match="Splits"):
         data.make_datasets((digits.x_train, digits.y_train))
+
+
+def test_pad_crop_flip_crops_the_padded_image_and_sometimes_mirrors_it(digits):
+    x = digits.x_train[:16]
+    out = data.pad_crop_flip(x, [1, 2]).numpy()
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert np.array_equal(out, data.pad_crop_flip(x, [1, 2]).numpy())  # stateless
+    padded = np.pad(x, ((0, 0), (4, 4), (4, 4), (0, 0)))
+    flips = []
+    for image, source in zip(out, padded):
+        found = [
+            (dy, dx, flip)
+            for dy in range(9)
+            for dx in range(9)
+            for flip in (False, True)
+            if np.array_equal(
+                image, source[dy : dy + 32, dx : dx + 32][:, ::-1] if flip else source[dy : dy + 32, dx : dx + 32]
+            )
+        ]
+        assert found, "every output is a 32x32 window of the padded image, mirrored or not"
+        flips.append(found[0][2])
+    assert 0 < sum(flips) < len(flips)
+    unpadded = data.pad_crop_flip(x, [3, 4], padding=0).numpy()  # no room to move: each image as is, or mirrored
+    assert all(np.array_equal(o, i) or np.array_equal(o, i[:, ::-1]) for o, i in zip(unpadded, x))
+
+
+def test_the_pipeline_epoch_drives_augmentation_too(digits):
+    for augment in (True, "pad-crop-flip"):
+        train = data.make_datasets(digits, batch_size=64, augment=augment, shuffle=False)[0]
+        data.set_epoch(0)
+        a = next(iter(train))
+        data.set_epoch(1)
+        b = next(iter(train))
+        data.set_epoch(0)
+        assert np.array_equal(a[1], b[1]) and not np.array_equal(a[0], b[0])  # same images, other augmentation
+        assert np.array_equal(a[0], next(iter(train))[0])
+    with pytest.raises(ValueError, match="epoch"):
+        data.set_epoch(-1)
+
+
+@pytest.mark.parametrize("seed", [5, [1], [1, 2, 3], ["a", "b"], [1.5, 2], None])
+def test_augment_needs_a_pair_of_integers(digits, seed):
+    for function in (data.augment, data.pad_crop_flip):
+        with pytest.raises(ValueError, match="seed must be a pair of integers"):
+            function(digits.x_train[:2], seed)
+    with pytest.raises(ValueError, match="images"):
+        data.augment(digits.y_train[:2], [1, 2])
+    assert data.augment(digits.x_train[:2], np.array([1, 2], dtype=np.int64)).shape == (2, 32, 32, 3)
+
+
+def test_make_datasets_refuses_an_augmentation_it_does_not_know(digits):
+    with pytest.raises(ValueError, match="pad-crop-flip"):
+        data.make_datasets(digits, augment="flip")
+    with pytest.raises(ValueError, match="batch_size"):
+        data.make_datasets(digits, batch_size=5000)
+    assert int(data.make_datasets(digits, batch_size=5000, drop_remainder=False)[0].cardinality()) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [(dict(validation=0.001), "validation=0.001"), (dict(test=0.001), "test=0.001")]
+)
+def test_digits_splits_too_small_for_every_class(kwargs, match):
+    with pytest.raises(ValueError, match=match + " holds out 2 of the 1,797 images, fewer than one per class"):
+        data.load_digits(**kwargs)
+
+
+def test_cifar10_bad_loaders():
+    wanted = r"loader must be a function returning \(\(x_train, y_train\), \(x_test, y_test\)\)"
+    for loader, match in (
+        ("/data/cifar-10-batches-py", wanted + ".*a path"),
+        (5, wanted),
+        (lambda: 5, wanted + ".*it returned int"),
+        (lambda: ((1, 2, 3), (4, 5)), wanted),
+        (
+            lambda: open("/nonexistent/cifar-10/data_batch_1", "rb"),
+            "the CIFAR-10 loader '<lambda>' failed: .*No such file",
+        ),
+    ):
+        with pytest.raises(ValueError, match=match):
+            data.load_cifar10(loader=loader)

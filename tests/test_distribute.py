@@ -133,18 +133,27 @@ def test_logical_cpus_after_initialisation():
 def test_strategy_for_checks_its_arguments(monkeypatch):
     assert distribute.strategy_for("default").num_replicas_in_sync == 1
     bad = [
-        dict(kind="horovod"),
-        dict(kind="tpu", devices=["/cpu:0"]),
-        dict(devices="/cpu:0"),
-        dict(devices=[]),
-        dict(devices=[0]),
-        dict(kind="mirrored", tpu="grpc://10.0.0.2:8470"),
-        dict(kind="tpu", tpu=1),
+        (dict(kind="horovod"), "kind"),
+        (dict(kind="tpu", devices=["/cpu:0"]), "mirrored"),
+        (dict(devices="/cpu:0"), "list"),
+        (dict(devices=[]), "list"),
+        (dict(devices=[0]), "this machine"),
+        (dict(devices=["/gpu:0"]), "devices must name devices of this machine \\('CPU:0'"),
+        (dict(devices=["/cpu:0", "/cpu:7"]), "'/cpu:7'"),
+        (dict(devices=["not a device"]), "this machine"),
+        (dict(kind="mirrored", tpu="grpc://10.0.0.2:8470"), "tpu"),
+        (dict(kind="tpu", tpu=1), "tpu"),
+        (dict(kind="mirrored", timeout=10), "timeout"),
+        (dict(kind="multi-worker", timeout=0), "timeout"),
+        (dict(kind="multi-worker", timeout=float("nan")), "timeout"),
+        (dict(kind="multi-worker", timeout="60"), "timeout"),
     ]
-    for kwargs in bad:
-        with pytest.raises(ValueError):
+    for kwargs, match in bad:
+        with pytest.raises(ValueError, match=match):
             distribute.strategy_for(**kwargs)
-    # multi-worker: checked before anything is constructed (MultiWorkerMirroredStrategy is not tested here)
+    assert distribute.strategy_for("mirrored", devices=["/cpu:0"]).num_replicas_in_sync == 1
+    assert distribute.strategy_for("mirrored", devices=["/job:localhost/replica:0/task:0/device:CPU:0"])
+    # multi-worker: checked before anything is constructed (tests/test_cluster.py runs a real cluster)
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         distribute.strategy_for("multi-worker")
@@ -216,8 +225,16 @@ def test_step_losses_undo_the_running_mean():
 
 def test_scaled_learning_rate():
     assert distribute.scaled_learning_rate(0.1, 1024, 256) == pytest.approx(0.4)
-    for args in ((0.1, 0, 256), (0.1, 64, 0), (0.1, 64.0, 256)):
-        with pytest.raises(ValueError):
+    assert distribute.scaled_learning_rate(np.float32(0.1), np.int64(512), 256) == pytest.approx(0.2)
+    for args, match in (
+        ((0.1, 0, 256), "global_batch"),
+        ((0.1, 64, 0), "reference_batch"),
+        ((0.1, 64.0, 256), "global_batch"),
+        ((-0.1, 64, 256), "learning_rate"),
+        (("0.1", 64, 256), "learning_rate"),
+        ((float("inf"), 64, 256), "learning_rate"),
+    ):
+        with pytest.raises(ValueError, match=match):
             distribute.scaled_learning_rate(*args)
 
 

@@ -1,12 +1,12 @@
 """Forms (a), (b), (c) compute one function; ``layers.Conv2D`` computes what Keras' grouped Conv2D does.
 
-The paper's Fig. 3 (Xie et al. 2017, arXiv 1611.05431; GUIDE.md §1.3): aggregated paths (a),
+The paper's Fig. 3 (Xie et al. 2017, arXiv 1611.05431, Sec. 3.3): aggregated paths (a),
 early concatenation (b) and grouped convolution (c) are equivalent, so weights carried by
 ``equivalence.convert`` between any two forms give the same outputs to float32 precision. Checked
 with random, non-trivial BatchNorm statistics in inference mode, for identity, projection and
 strided blocks and a small whole network. Also: ``convert``'s errors, and ``layers.Conv2D``
 (each implementation) against ``keras.layers.Conv2D(groups=...)``: outputs, gradients, weight
-files and ``.keras`` round trips (GUIDE §5 on why the layer exists).
+files and ``.keras`` round trips (README, "Performance", on why the layer exists).
 """
 
 import itertools
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from resnext_edu import blocks, equivalence, layers, models
+from resnext_edu import blocks, complexity, equivalence, introspect, layers, models
 
 FORMS = ("a", "b", "c")
 TOLERANCE = 1e-4
@@ -102,6 +102,7 @@ def test_block_forms_equal_after_convert(block_sources, source, target):
     assert_same_function(sources[source], converted, sample(shape))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("source", "target"), DIRECTIONS, ids=[f"{a}->{b}" for a, b in DIRECTIONS])
 def test_network_forms_equal_after_convert(network_sources, source, target):
     shape, sources = network_sources
@@ -138,6 +139,7 @@ def test_round_trip_gives_identical_weights(block_sources, via):
             np.testing.assert_array_equal(old, new, err_msg=name)
 
 
+@pytest.mark.slow
 def test_network_round_trip_c_a_c_gives_identical_weights(network_sources):
     _, sources = network_sources
     back = equivalence.convert(equivalence.convert(sources["c"], "a"), "c")
@@ -148,6 +150,7 @@ def test_network_round_trip_c_a_c_gives_identical_weights(network_sources):
             np.testing.assert_array_equal(old, new, err_msg=name)
 
 
+@pytest.mark.slow
 def test_convert_auto_gives_form_c(network_sources):
     shape, sources = network_sources
     converted = equivalence.convert(sources["a"], "auto")
@@ -157,6 +160,7 @@ def test_convert_auto_gives_form_c(network_sources):
     assert_same_function(sources["a"], converted, sample(shape))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", FORMS)
 def test_convert_keeps_non_block_weights(network_sources, target):
     _, sources = network_sources
@@ -174,6 +178,7 @@ def test_convert_keeps_layer_names():
     assert [layer.name for layer in converted.layers] == [layer.name for layer in model.layers]
 
 
+@pytest.mark.slow
 def test_convert_keeps_model_name_and_shapes(network_sources):
     _, sources = network_sources
     converted = equivalence.convert(sources["c"], "a")
@@ -208,6 +213,7 @@ def test_convert_rejects_plain_conv_model():
         equivalence.convert(keras.Model(inputs, x), "c")
 
 
+@pytest.mark.slow
 def test_convert_rejects_keras_applications_resnet50():
     model = keras.applications.ResNet50(weights=None)
     with pytest.raises(ValueError, match="resnext_edu"):
@@ -337,3 +343,149 @@ def test_resnext_block_keras_file_round_trip(tmp_path):
     loaded = keras.saving.load_model(path)
     assert forms_of(loaded) == ["c"]
     assert max_difference(model, loaded, sample((8, 8, 64))) < 1e-6
+
+
+# --- Fig. 4: a depth-2 block aggregated over C paths is one wide block -----------------------------------------
+
+
+def _depth2_model(in_channels, filters, c, d, form="a"):
+    inputs = keras.Input((6, 6, in_channels))
+    return keras.Model(inputs, blocks.depth2_block(inputs, filters, c, d, form=form, name="blk"))
+
+
+@pytest.mark.parametrize("in_channels,filters", [(16, 16), (8, 16)])
+def test_aggregated_depth2_equals_its_wide_twin(in_channels, filters):
+    keras.utils.set_random_seed(0)
+    model = _depth2_model(in_channels, filters, 4, 3)
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, n), rng.normal(0, 0.2, n), rng.normal(0, 0.2, n), rng.uniform(0.5, 1.5, n)]
+            )
+    wide = equivalence.depth2_to_wide(model)
+    x = rng.normal(size=(2, 6, 6, in_channels)).astype("float32")
+    diff = np.max(np.abs(np.asarray(model(x, training=False)) - np.asarray(wide(x, training=False))))
+    assert diff < 1e-4
+    assert not any(getattr(layer, "groups", 1) > 1 for layer in wide.layers)
+    assert wide.get_layer("blk_conv1").filters == 12
+
+
+def test_wide_twin_has_the_same_trainable_weights():
+    model = _depth2_model(16, 16, 4, 3)
+    assert introspect.trainable_params(model) == introspect.trainable_params(equivalence.depth2_to_wide(model))
+
+
+def test_depth2_rejects_bad_input():
+    inputs = keras.Input((6, 6, 8))
+    with pytest.raises(ValueError, match="form must be one of"):
+        blocks.depth2_block(inputs, 8, 2, 2, form="c")
+    with pytest.raises(ValueError, match="cardinality"):
+        blocks.depth2_block(inputs, 8, 0, 2)
+    with pytest.raises(ValueError, match="no form-'a' depth2_block"):
+        equivalence.depth2_to_wide(_depth2_model(8, 8, 2, 2, form="wide"))
+
+
+def _block(c, d, channels=256, size=8, name="block"):
+    inputs = keras.Input((size, size, channels))
+    return keras.Model(inputs, blocks.resnext_block(inputs, channels, c, d, name=name))
+
+
+def _randomise_batchnorm(model, seed=0):
+    """Non-trivial BN statistics, so that a wrong channel order would show in the outputs."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
+
+
+# --- the extremes of cardinality: fixed_width_sweep counts what Keras builds -----------------------------------
+
+
+@pytest.mark.parametrize("cardinality", [1, 8, 128])
+def test_sweep_counts_the_layers_keras_builds(cardinality):
+    row = complexity.fixed_width_sweep(128, cardinalities=[cardinality], size=8)[0]
+    model = _block(cardinality, row["bottleneck_width"])
+    for conv in complexity.BLOCK_CONVS:
+        layer = model.get_layer(f"block_{conv}")
+        assert int(np.prod(layer.kernel.shape)) == row["params"][conv]
+        assert introspect.conv_macs(layer) == row["macs"][conv]
+    assert model.get_layer("block_conv2").groups == cardinality
+    assert introspect.count_macs(model) == row["total_macs"]
+
+
+def test_c1_at_a_quarter_of_the_output_is_the_resnet_bottleneck():
+    row = complexity.fixed_width_sweep(64, cardinalities=[1], size=8)[0]
+    inputs = keras.Input((8, 8, 256))
+    resnet = keras.Model(inputs, blocks.bottleneck_block(inputs, 256, name="block"))
+    ours = _block(1, 64)
+    assert introspect.trainable_params(resnet) == introspect.trainable_params(ours)
+    assert introspect.count_macs(resnet) == row["total_macs"] == complexity.block_macs(256, 256, 1, 64, 8)
+    assert row["total_params"] == 69_632  # Table 2: the conv2-stage bottleneck
+
+
+# --- C = W is a depthwise convolution -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("implementation", ["native", "split", "keras"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        dict(filters=16, kernel_size=3, padding="same"),
+        dict(filters=32, kernel_size=3, padding="valid", strides=2, use_bias=True),  # depth multiplier 2
+        dict(filters=16, kernel_size=3, padding="same", dilation_rate=2, use_bias=True, activation="relu"),
+    ],
+)
+def test_grouped_to_depthwise_gives_the_same_outputs(implementation, config):
+    conv = layers.Conv2D(groups=16, implementation=implementation, **config)
+    x = np.random.default_rng(0).standard_normal((2, 9, 9, 16)).astype("float32")
+    expected = keras.ops.convert_to_numpy(conv(x))
+    if conv.use_bias:
+        conv.bias.assign(np.random.default_rng(1).standard_normal(conv.bias.shape).astype("float32"))
+        expected = keras.ops.convert_to_numpy(conv(x))
+    assert equivalence.is_depthwise(conv)
+    depthwise = equivalence.grouped_to_depthwise(conv)
+    assert isinstance(depthwise, keras.layers.DepthwiseConv2D) and depthwise.name == conv.name
+    assert tuple(depthwise.kernel.shape) == (3, 3, 16, config["filters"] // 16)
+    assert depthwise.count_params() == conv.count_params()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(depthwise(x)), expected, atol=1e-5)
+
+
+def test_grouped_to_depthwise_rejects_what_is_not_depthwise():
+    grouped = layers.Conv2D(16, 3, groups=4)
+    grouped.build((None, 8, 8, 16))
+    assert not equivalence.is_depthwise(grouped)
+    with pytest.raises(ValueError, match="groups=4 for 16 input channels"):
+        equivalence.grouped_to_depthwise(grouped)
+    with pytest.raises(ValueError, match="built"):
+        equivalence.grouped_to_depthwise(layers.Conv2D(16, 3, groups=16))
+    dense = keras.layers.Dense(4)
+    dense.build((None, 4))
+    assert not equivalence.is_depthwise(dense)
+    with pytest.raises(ValueError, match="needs a keras.layers.Conv2D"):
+        equivalence.grouped_to_depthwise(dense)
+    one_channel = keras.layers.Conv2D(4, 3)  # one input channel, but no groups: a plain conv
+    one_channel.build((None, 8, 8, 1))
+    assert not equivalence.is_depthwise(one_channel)
+
+
+def test_the_c_equals_w_block_is_a_depthwise_separable_bottleneck():
+    model = _block(128, 1)
+    _randomise_batchnorm(model)
+    twin = equivalence.depthwise_convs(model)
+    kinds = {layer.name: type(layer).__name__ for layer in twin.layers}
+    assert kinds["block_conv2"] == "DepthwiseConv2D" and kinds["block_conv1"] == kinds["block_conv3"] == "Conv2D"
+    assert sum(isinstance(layer, keras.layers.DepthwiseConv2D) for layer in twin.layers) == 1
+    row = complexity.fixed_width_sweep(128, cardinalities=[128], size=8)[0]
+    assert introspect.count_macs(twin) == introspect.count_macs(model) == row["total_macs"]
+    assert introspect.trainable_params(twin) == introspect.trainable_params(model)
+    x = np.random.default_rng(1).standard_normal((2, 8, 8, 256)).astype("float32")
+    np.testing.assert_allclose(twin.predict_on_batch(x), model.predict_on_batch(x), atol=1e-4)
+
+
+def test_depthwise_convs_needs_a_depthwise_conv():
+    with pytest.raises(ValueError, match="no grouped Conv2D with one input channel per group"):
+        equivalence.depthwise_convs(_block(32, 4))
+    with pytest.raises(ValueError, match="functional keras.Model"):
+        equivalence.depthwise_convs(keras.layers.Dense(2))

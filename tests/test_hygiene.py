@@ -25,16 +25,9 @@ import ast
 import getpass
 import json
 import re
-import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402  (tools/notebooks.py)
-
-CHAPTERS = notebooks.settings()[3]
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip"}
@@ -106,28 +99,22 @@ def output_texts(nb):
     yield json.dumps(nb["metadata"].get("widgets", {}))
 
 
-ids = [p.stem for p in CHAPTERS]
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_cells_that_show_something_have_stored_outputs(path):
-    cells = code_cells(load(path))[1:]  # the install cell: tests/test_colab.py
+def test_cells_that_show_something_have_stored_outputs(chapter):
+    cells = code_cells(load(chapter))[1:]  # the install cell: tests/test_colab.py
     missing = [source(c).splitlines()[0] for c in cells if shows_something(c) and not c["outputs"]]
     assert missing == [], "run the chapter and save it with its outputs (tools/notebooks.py run)"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_no_stored_errors(path):
-    outputs = [o for c in code_cells(load(path)) for o in c["outputs"]]
+def test_no_stored_errors(chapter):
+    outputs = [o for c in code_cells(load(chapter)) for o in c["outputs"]]
     assert [o.get("ename") for o in outputs if o["output_type"] == "error"] == []
     assert [
         o for o in outputs if o["output_type"] == "stream" and "Traceback (most recent call last)" in "".join(o["text"])
     ] == []
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_widget_state_is_saved_for_every_widget_shown(path):
-    nb = load(path)
+def test_widget_state_is_saved_for_every_widget_shown(chapter):
+    nb = load(chapter)
     views = [
         o["data"][WIDGET_VIEW]["model_id"]
         for c in code_cells(nb)
@@ -138,21 +125,18 @@ def test_widget_state_is_saved_for_every_widget_shown(path):
     assert [v for v in views if v not in state] == [], "save widget state (tools/notebooks.py run does)"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_outputs_show_nothing_of_this_machine(path):
-    found = sorted({m.group(0) for text in output_texts(load(path)) for m in MACHINE.finditer(text)})
+def test_outputs_show_nothing_of_this_machine(chapter):
+    found = sorted({m.group(0) for text in output_texts(load(chapter)) for m in MACHINE.finditer(text)})
     assert found == []
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_chapter_ran_top_to_bottom_once(path):
-    counts = [c["execution_count"] for c in code_cells(load(path))]
+def test_chapter_ran_top_to_bottom_once(chapter):
+    counts = [c["execution_count"] for c in code_cells(load(chapter))]
     assert counts == list(range(1, len(counts) + 1)), "restart the kernel and run all (tools/notebooks.py run)"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_few_nbval_ignored_cells_and_each_asserts_what_matters(path):
-    cells = code_cells(load(path))
+def test_few_nbval_ignored_cells_and_each_asserts_what_matters(chapter):
+    cells = code_cells(load(chapter))
     skipped = [c for c in cells if ignored(c)]
     assert len(skipped) * 3 < len(cells), f"{len(skipped)} of {len(cells)} code cells are ignored by nbval"
     assert [source(c).splitlines()[0] for c in skipped if not re.search(r"\bassert\b", source(c))] == []

@@ -1,10 +1,10 @@
 """Keras models of ``resnext_edu.models`` against the exact counts and the paper's Table 1.
 
-Checks that what Keras builds has the trainable parameters of GUIDE.md §2 and the multiply-adds
+Checks that what Keras builds has the trainable parameters of the README's reference counts and the multiply-adds
 that ``resnext_edu.complexity`` computes (analytic == Keras over a sweep of depth, C, d, classes),
 and that the built ResNeXt-50 (32x4d) has the structure of Table 1 of Xie et al. 2017
 (arXiv 1611.05431): stage sizes, grouped 3x3 with the stride, no conv biases, BN after every conv,
-projection shortcuts only in each stage's first block (torchvision's design, GUIDE §2).
+projection shortcuts only in each stage's first block (torchvision's design, README "Reference counts").
 """
 
 import math
@@ -16,7 +16,7 @@ import pytest
 
 from resnext_edu import complexity, introspect, models
 
-# GUIDE §2: builder -> ((depth, C, d), trainable params).
+# README, "Reference counts": builder -> ((depth, C, d), trainable params).
 PRESETS = {
     "resnet50": ((50, 1, 64), 25_557_032),
     "resnext50_32x4d": ((50, 32, 4), 25_028_904),
@@ -34,26 +34,29 @@ def resnext50():
 
 @pytest.fixture(scope="module", params=list(PRESETS))
 def preset(request):
-    """(name, model) for each preset of the guide's table, built once each at 224x224x3."""
+    """(name, model) for each preset of the reference counts, built once each at 224x224x3."""
     name = request.param
     if name == "resnext50_32x4d":
         return name, request.getfixturevalue("resnext50")
     return name, getattr(models, name)()
 
 
-# --- the guide's table --------------------------------------------------------------------------
+# --- the reference counts (README) --------------------------------------------------------------------------
 
 
-def test_preset_trainable_params_match_guide(preset):
+@pytest.mark.slow
+def test_preset_trainable_params_match_the_reference_counts(preset):
     name, model = preset
     assert introspect.trainable_params(model) == PRESETS[name][1]
 
 
+@pytest.mark.slow
 def test_preset_macs_match_complexity(preset):
     name, model = preset
     assert introspect.count_macs(model) == complexity.model_macs(*PRESETS[name][0])
 
 
+@pytest.mark.slow
 def test_preset_is_what_models_resnext_builds(preset):
     name, model = preset
     assert model.name == name
@@ -82,6 +85,7 @@ def test_resnext50_forward_pass_on_a_batch_of_two(resnext50):
 SWEEP = [(50, 1, 64, 10), (50, 2, 40, 7), (50, 8, 14, 1000), (101, 4, 24, 3), (152, 1, 64, 5), (50, 3, 5, 2)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("depth", "c", "d", "num_classes"), SWEEP)
 def test_keras_params_equal_analytic(depth, c, d, num_classes):
     model = models.resnext(depth, c, d, num_classes, input_shape=(64, 64, 3))
@@ -89,6 +93,7 @@ def test_keras_params_equal_analytic(depth, c, d, num_classes):
     assert model.output_shape == (None, num_classes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("depth", "c", "d", "num_classes", "input_shape"),
     [(50, 2, 40, 7, (224, 224, 3)), (50, 3, 5, 2, (224, 224, 3)), (50, 3, 5, 2, (100, 75, 3))],
@@ -241,6 +246,101 @@ def test_scaled_down_cifar_resnext_keras_equals_analytic(c, d, n, out, stem):
     assert introspect.trainable_params(model) == complexity.architecture_params(arch)
     assert introspect.count_macs(model) == complexity.architecture_macs(arch)
     assert len(model.layers) > 0 and model.name == arch.name == f"resnext{9 * n + 2}_{c}x{d}d_{stem}-{out}"
+
+
+# --- bad arguments (README: names follow the paper; ImageNet nets downsample by 32, ResNeXt-29 by 4) ---
+
+
+@pytest.mark.parametrize("depth", [34, 18, 0, "50", 29.0, True])
+def test_resnext_rejects_unknown_depth(depth):
+    with pytest.raises(ValueError, match=r"depth must be one of 26, 38, 50, 101, 152, 200, or give blocks_per_stage"):
+        models.resnext(depth)
+
+
+def test_resnext_depth_29_points_to_resnext29():
+    with pytest.raises(ValueError, match="resnext29"):
+        models.resnext(29)
+
+
+def test_resnext_rejects_float_depth():
+    with pytest.raises(ValueError, match="depth must be one of"):
+        models.resnext(50.0, 1, 64, 10, input_shape=(64, 64, 3))
+
+
+@pytest.mark.parametrize("argument", ["cardinality", "bottleneck_width", "num_classes"])
+@pytest.mark.parametrize("value", [0, -3, 2.5, "8", True])
+def test_resnext_rejects_bad_counts(argument, value):
+    with pytest.raises(ValueError, match=rf"{argument} must be a whole number >= 1"):
+        models.resnext(**{argument: value})
+
+
+@pytest.mark.parametrize("form", ["d", None, "A"])
+def test_resnext_rejects_unknown_form(form):
+    with pytest.raises(ValueError, match="form must be one of"):
+        models.resnext(50, 2, 4, input_shape=(64, 64, 3), form=form)
+
+
+@pytest.mark.parametrize(("input_shape", "side"), [((16, 224, 3), "height 16"), ((224, 31, 3), "width 31")])
+def test_resnext_rejects_input_smaller_than_downsampling(input_shape, side):
+    with pytest.raises(ValueError, match=rf"input {side} is smaller than the network's total downsampling \(32\)"):
+        models.resnext(50, 32, 4, input_shape=input_shape)
+
+
+@pytest.mark.parametrize("input_shape", [(224, 224), (224, 224, 3, 1), 224, "224x224", None])
+def test_resnext_rejects_malformed_input_shape(input_shape):
+    with pytest.raises(ValueError, match=r"input_shape must be \(height, width, channels\)"):
+        models.resnext(input_shape=input_shape)
+
+
+@pytest.mark.parametrize("channels", [0, -3, 3.0, "3"])
+def test_resnext_rejects_bad_input_channels(channels):
+    with pytest.raises(ValueError, match="input_shape's channels must be a whole number >= 1"):
+        models.resnext(input_shape=(224, 224, channels))
+
+
+@pytest.mark.parametrize("side", [0, -32, 64.5])
+def test_resnext_rejects_bad_input_side(side):
+    with pytest.raises(ValueError, match="input height must be a whole number >= 1"):
+        models.resnext(input_shape=(side, 224, 3))
+
+
+@pytest.mark.parametrize("input_shape", [(3, 32, 3), (32, 2, 3), (1, 1, 3)])
+def test_resnext29_rejects_input_smaller_than_4(input_shape):
+    with pytest.raises(ValueError, match=r"total downsampling \(4\)"):
+        models.resnext29(2, 2, input_shape=input_shape)
+
+
+def test_resnext29_accepts_4x4_input():
+    model = models.resnext29(2, 2, num_classes=3, input_shape=(4, 4, 3))
+    assert model.output_shape == (None, 3)
+    assert model.get_layer("conv4_block3_out").output.shape == (None, 1, 1, 1024)
+
+
+@pytest.mark.parametrize(("argument", "value"), [("cardinality", 0), ("bottleneck_width", "64"), ("num_classes", 0)])
+def test_resnext29_rejects_bad_counts(argument, value):
+    with pytest.raises(ValueError, match=rf"{argument} must be a whole number"):
+        models.resnext29(**{argument: value})
+
+
+# --- numpy integers are integers; other types get a ValueError -----------------------------------------------
+
+
+def test_numpy_integers_are_integers_everywhere():
+    assert complexity.model_params(np.int64(50), np.int64(32), np.int32(4)) == 25_028_904
+    arch = complexity.imagenet_architecture(np.int64(50), np.int64(32), np.int64(4))
+    assert arch.depth == 50 and type(arch.depth) is int and arch.display_name == "ResNeXt-50 (32×4d)"
+    assert complexity.width_for_cardinality(np.int64(32), np.int64(256), np.int64(256), np.int64(64)) == 4
+    model = models.resnext(np.int64(50), np.int64(2), np.int64(4), num_classes=np.int64(10), input_shape=(64, 64, 3))
+    assert model.name == "resnext50_2x4d" and model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("arch", ["resnext50", 50, None, {"depth": 50}])
+def test_architectures_are_architectures(arch):
+    with pytest.raises(ValueError, match="arch must be a complexity.Architecture"):
+        models.build(arch, (224, 224, 3))
+    for function in (complexity.architecture_params, complexity.architecture_macs, complexity.stage_table):
+        with pytest.raises(ValueError, match="Architecture"):
+            function(arch)
 
 
 @pytest.mark.parametrize("c,d,strides", [(1, 12, 2), (8, 3, 2), (4, 5, 1)])

@@ -2,8 +2,8 @@
 
 Block diagrams are read from built Keras blocks (paper Fig. 1 and Fig. 3 of Xie et al. 2017,
 arXiv 1611.05431), so their labels must carry the layers' real channels, kernels, groups and
-strides; Table 2's bars must have the weights of the paper's Table 2 (GUIDE.md §1.4); the network
-diagram and ``stage_table_frame`` must give Table 1's counts (GUIDE §2), whether computed from a
+strides; Table 2's bars must have the weights of the paper's Table 2; the network
+diagram and ``stage_table_frame`` must give Table 1's counts (README, "Reference counts"), whether computed from a
 ``complexity.Architecture`` or read from a model. Texts must not overlap and box labels must fit
 in their boxes (the figures are drawn for notebook width). Agg backend; figures closed after each test.
 """
@@ -268,6 +268,7 @@ def resnext50():
     return models.resnext50_32x4d()
 
 
+@pytest.mark.slow
 def test_a_model_reads_as_its_architecture(resnext50):
     from_model = plots.stage_table_frame(resnext50)
     from_arch = plots.stage_table_frame(complexity.imagenet_architecture(50, 32, 4))
@@ -322,6 +323,13 @@ def test_stage_table_frame_text_and_html():
     assert html.startswith("<table") and html.count("<tr") == 1 + 6 + 1 and "25,028,904" in html
 
 
+def test_stage_table_frame_names_where_the_paper_specifies_the_network():
+    """Table 1 for the ImageNet design; the CIFAR ResNeXt-29 is specified in Sec. 5.3 and Appendix A."""
+    cifar = plots.stage_table_frame(complexity.cifar_architecture(8, 64))
+    assert repr(cifar).splitlines()[0] == "ResNeXt-29 (8×64d), 32×32 input (Sec. 5.3, Appendix A, computed)"
+    assert "Table 1" not in cifar._repr_html_()
+
+
 def test_network_functions_reject_what_is_not_a_network():
     with pytest.raises(ValueError, match="Architecture"):
         plots.network_diagram("resnext50")
@@ -329,3 +337,28 @@ def test_network_functions_reject_what_is_not_a_network():
         plots.network_diagram(block_model("c", 64, 64, 4, 4))
     with pytest.raises(ValueError, match="Architecture"):
         plots.stage_table_frame(None)
+
+
+# --- the figure ---------------------------------------------------------------------------------------------------
+
+
+def test_fixed_width_costs_stacks_the_layers_of_the_sweep():
+    fig = plots.fixed_width_costs()
+    ax = fig.axes[0]
+    rows = complexity.fixed_width_sweep()
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 3 * len(rows)
+    heights = [round(b.get_height()) for b in bars]
+    n = len(rows)
+    assert heights[:n] == [r["params"]["conv1"] for r in rows]
+    assert heights[n : 2 * n] == [r["params"]["conv3"] for r in rows]
+    assert heights[2 * n :] == [r["params"]["conv2"] for r in rows]
+    tops = [round(b.get_y() + b.get_height()) for b in bars[2 * n :]]
+    assert tops == [r["total_params"] for r in rows]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[0] == "dense\n1×128d\n3x3: 69%" and labels[-1] == "depthwise\n128×1d\n3x3: 2%"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(r["cardinality"]) for r in rows]
+    reference = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert list(reference[0].get_ydata()) == [69_632, 69_632]
+    with pytest.raises(ValueError, match="does not divide"):
+        plots.fixed_width_costs(cardinalities=[1, 3])

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import urllib.parse
@@ -37,10 +36,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks  # noqa: E402  (tools/notebooks.py)
-
-CHAPTERS = notebooks.settings()[3]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 # Chromium's flags on these machines: without the background-networking ones it hangs on refused connections. The
@@ -260,7 +255,7 @@ def visits(site, browser):
         number = path.stem.split("_")[0]
         page.screenshot(path=SCREENSHOTS / f"{number}.png")
         page.screenshot(path=SCREENSHOTS / f"{number}-full.png", full_page=True)
-        widget = page.locator(".widget-subarea").first
+        widget = page.locator(".rx-explorer, .widget-subarea:visible").first  # a live explorer replaces its widget
         if widget.count():
             widget.screenshot(path=SCREENSHOTS / f"{number}-widget.png")
         page.close()
@@ -375,55 +370,46 @@ def expected_colab_url(path):
     )
 
 
-ids = [p.stem for p in CHAPTERS]
-
-
 # --- the checks ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_page_loads_with_no_javascript_error_and_no_request_leaving_the_machine(visits, path):
-    visit = visits(path)
+def test_page_loads_with_no_javascript_error_and_no_request_leaving_the_machine(visits, chapter):
+    visit = visits(chapter)
     assert visit.errors == []
     assert visit.external == [], f"requests to other hosts (allowed: {ALLOWED_EXTERNAL_HOSTS})"
-    assert title(load(path)) in visit.facts["title"]
+    assert title(load(chapter)) in visit.facts["title"]
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_every_figure_is_a_loaded_image(visits, path):
-    images = visits(path).facts["images"]
+def test_every_figure_is_a_loaded_image(visits, chapter):
+    images = visits(chapter).facts["images"]
     assert [i for i in images if not (i["complete"] and i["width"] > 0 and i["height"] > 0)] == []
     in_outputs = [i for i in images if i["in_output"] and not i["in_widget"]]
-    assert len(in_outputs) == figures(load(path)), "one loaded <img> for each figure stored in the chapter"
+    assert len(in_outputs) == figures(load(chapter)), "one loaded <img> for each figure stored in the chapter"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_table_of_contents_links_every_chapter_in_order(visits, site, path):
+def test_table_of_contents_links_every_chapter_in_order(visits, site, book, chapter):
     base, _ = site
-    toc = [(link["href"].split("#")[0], link["text"]) for link in visits(path).facts["toc"]]
-    expected = [(urllib.parse.urljoin(base, page_path(p)), title(load(p))) for p in CHAPTERS]
+    toc = [(link["href"].split("#")[0], link["text"]) for link in visits(chapter).facts["toc"]]
+    expected = [(urllib.parse.urljoin(base, page_path(p)), title(load(p))) for p in book.chapters]
     assert [entry for entry in toc if entry in expected] == expected
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_colab_links_open_this_chapter_on_the_configured_repository_and_branch(visits, path):
-    colab = visits(path).facts["colab"]
+def test_colab_links_open_this_chapter_on_the_configured_repository_and_branch(visits, chapter):
+    colab = visits(chapter).facts["colab"]
     assert any(link["badge"] and link["in_article"] for link in colab), "the chapter's Open in Colab badge"
-    assert {link["href"] for link in colab} == {expected_colab_url(path)}
+    assert {link["href"] for link in colab} == {expected_colab_url(chapter)}
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_math_is_typeset_offline(visits, path):
-    math = visits(path).facts["math"]
+def test_math_is_typeset_offline(visits, chapter):
+    math = visits(chapter).facts["math"]
     assert math["untypeset"] == [] and math["errors"] == [] and math["empty"] == 0
-    if uses_math(load(path)):
+    if uses_math(load(chapter)):
         assert math["containers"] > 0 and math["spans"] > 0
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_widgets_show_their_saved_state(visits, path):
-    shown = visits(path).facts["widgets"]
-    expected = shown_widgets(load(path))
+def test_widgets_show_their_saved_state(visits, chapter):
+    shown = visits(chapter).facts["widgets"]
+    expected = shown_widgets(load(chapter))
     assert len(shown) == len(expected), "one rendered widget area per widget view stored in the chapter"
     for got, want in zip(shown, expected, strict=True):
         assert got["rendered"], "the widget manager rendered the saved state"
@@ -434,11 +420,10 @@ def test_widgets_show_their_saved_state(visits, path):
         assert len(loaded) == want["images"], "the images that the widget's Output holds"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=ids)
-def test_internal_links_land_on_existing_pages_and_anchors(visits, site, path):
+def test_internal_links_land_on_existing_pages_and_anchors(visits, site, chapter):
     base, html_dir = site
     broken = []
-    for href in visits(path).facts["links"]:
+    for href in visits(chapter).facts["links"]:
         if not href.startswith(base):
             continue
         target, _, anchor = href[len(base) :].partition("#")
@@ -490,26 +475,26 @@ def test_pages_load_only_local_scripts_styles_and_images(site):
     assert remote == []
 
 
-def test_widget_scripts_only_on_pages_with_widgets(site):
+def test_widget_scripts_only_on_pages_with_widgets(site, book):
     _, html_dir = site
-    for path in CHAPTERS:
+    for path in book.chapters:
         page = (html_dir / page_path(path)).read_text()
         has_state = bool(load(path)["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state"))
         assert ("widgets/embed-amd.js" in page) == has_state, path.name
 
 
-def test_the_book_opens_from_disk_without_a_server(browser, site):
+def test_the_book_opens_from_disk_without_a_server(browser, site, book):
     """`open _build/html/index.html`: it leads to the first chapter; that chapter and the first one with widgets
     render from file:// URLs as they do when served."""
     _, html_dir = site
     page = browser.new_page()
     try:
         page.goto((html_dir / "index.html").as_uri())
-        page.wait_for_url(f"**/{page_path(CHAPTERS[0])}")
+        page.wait_for_url(f"**/{page_path(book.chapters[0])}")
     finally:
         page.close()
-    with_widgets = [p for p in CHAPTERS if shown_widgets(load(p))] or CHAPTERS[:1]
-    for path in dict.fromkeys((CHAPTERS[0], with_widgets[0])):
+    with_widgets = [p for p in book.chapters if shown_widgets(load(p))] or book.chapters[:1]
+    for path in dict.fromkeys((book.chapters[0], with_widgets[0])):
         visit, page = open_page(browser, (html_dir / page_path(path)).as_uri(), "file://")
         page.close()
         assert visit.errors == [] and visit.external == []

@@ -1,14 +1,16 @@
 """Explorers of ``resnext_edu.widgets``: their numbers, their readouts, and that moving a control updates them.
 
-The readouts must give the paper's Table 2 (Xie et al. 2017, arXiv 1611.05431; GUIDE.md §1.4) and
-the trainable parameters of GUIDE §2; the explorers must build without a browser, and setting a
+The readouts must give the paper's Table 2 (Xie et al. 2017, arXiv 1611.05431) and
+the trainable parameters of the README's reference counts; the explorers must build without a browser, and setting a
 control's ``.value`` (what a reader's slider does) must change the readout's HTML. Only widget
 classes that ipywidgets 7 (Colab) and 8 share are used. Agg backend; figures closed after each test.
 """
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -17,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from resnext_edu import complexity, widgets  # noqa: E402
+from resnext_edu import complexity, readouts, widgets  # noqa: E402
 
 # Paper Table 2: (C, d) -> conv2-block weights.
 TABLE_2 = {(1, 64): 69_632, (2, 40): 69_760, (4, 24): 69_888, (8, 14): 71_456, (32, 4): 70_144}
@@ -139,7 +141,7 @@ def test_network_explorer_shows_an_error_instead_of_raising(monkeypatch):
     def refuse(*args):
         raise ValueError("this combination is refused")
 
-    monkeypatch.setattr(widgets, "network_readout", refuse)
+    monkeypatch.setattr(readouts, "network_readout", refuse)
     controls.children[1].value = 8
     assert "Cannot compute this combination: this combination is refused" in visible_text(readout.value)
 
@@ -170,3 +172,89 @@ def test_importing_widgets_imports_no_ipywidgets_and_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_network_readout_takes_numpy_integers():
+    import numpy as np
+
+    readout = widgets.network_readout(np.int64(50), np.int64(32), np.int32(4))
+    assert readout == widgets.network_readout(50, 32, 4)
+    assert type(readout["depth"]) is int and readout["params"] == 25_028_904
+
+
+# --- ipywidgets 7 (Colab's) and 8 (the newest) -----------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+COLAB_IPYWIDGETS = re.search(r"^ipywidgets==(\S+)", (ROOT / "requirements-colab.txt").read_text(), re.M)[1]
+ENVIRONMENTS = {
+    "newest (.venv)": (sys.executable, "8."),
+    f"Colab's (.venv-reader, ipywidgets {COLAB_IPYWIDGETS})": (str(ROOT / ".venv-reader" / "bin" / "python"), "7."),
+}
+EXPLORE = """
+import json, re, ipywidgets
+from resnext_edu import widgets
+
+def text(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+def models(widget):
+    yield widget._model_name
+    for child in getattr(widget, "children", ()):
+        yield from models(child)
+
+seen = {"ipywidgets": ipywidgets.__version__, "readouts": [], "charts": [], "alts": [], "models": set()}
+box = widgets.cardinality_explorer()
+(c, keep, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
+for move in (lambda: setattr(c, "value", 8), lambda: setattr(keep, "value", False), lambda: setattr(d, "value", 20)):
+    move()
+    seen["readouts"].append(text(readout.value))
+    seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
+seen["models"] |= set(models(box))
+box = widgets.network_explorer()
+(depth, c, d), readout, chart = box.children[0].children, box.children[1], box.children[2]
+for move in (lambda: setattr(depth, "value", 101), lambda: setattr(c, "value", 1), lambda: setattr(d, "value", 64)):
+    move()
+    seen["readouts"].append(text(readout.value))
+    seen["charts"].append([sorted(o.get("data", {})) for o in chart.outputs])
+    seen["alts"].append(re.findall(r'<img alt="([^"]*)"', chart.outputs[0]["data"]["text/html"]))
+seen["models"] = sorted(seen["models"] | set(models(box)))
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def explored():
+    """What the explorers show after a reader moves each control, in each environment (run in a subprocess)."""
+    found = {}
+    for name, (python, _) in ENVIRONMENTS.items():
+        if not Path(python).exists():
+            pytest.fail(f"{python} is missing: run `make reader` (`make test` does)")
+        result = subprocess.run([python, "-c", EXPLORE], capture_output=True, text=True, cwd=ROOT / "book")
+        assert result.returncode == 0, f"{name}:\n{result.stderr[-3000:]}"
+        found[name] = json.loads(result.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.slow  # starts a process in each environment; needs .venv-reader (`make reader`)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_explorers_respond_to_every_control_under_ipywidgets_7_and_8(explored, environment):
+    seen = explored[environment]
+    assert seen["ipywidgets"].startswith(ENVIRONMENTS[environment][1])
+    readouts = seen["readouts"]
+    assert "8 × 14d" in readouts[0] and "71,456" in readouts[0]  # keep the cost: Table 2's width for C = 8
+    assert f"{complexity.block_params(256, 256, 8, 20):,}" in readouts[2] and "8 × 20d" in readouts[2]
+    assert "44,177,704" in readouts[3] and "ResNet-101" in readouts[5] and "44,549,160" in readouts[5]
+    assert all(chart == [["image/png", "text/html", "text/plain"]] for chart in seen["charts"]), "one chart a move"
+    alts = [alt for (alt,) in seen["alts"]]  # the chart's <img> says what it shows, with the numbers of the readout
+    assert "C = 8, d = 14" in alts[0] and "71,456" in alts[0] and "69,632" in alts[0]
+    assert "ResNeXt-101 (32×4d)" in alts[3] and "44,177,704" in alts[3] and "44,549,160" in alts[3]
+    assert {m.removesuffix("Model") for m in seen["models"]} <= SHARED_WIDGETS
+
+
+@pytest.mark.slow
+def test_explorers_show_the_same_under_ipywidgets_7_and_8(explored):
+    newest, colab = explored.values()
+    assert colab["ipywidgets"] == COLAB_IPYWIDGETS
+    for key in ("readouts", "charts", "alts", "models"):
+        assert newest[key] == colab[key], key
