@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from resnext_edu import complexity, records
+from resnext_edu import complexity, paper, records
 from resnext_edu._checks import one_of, positive_int
 
 DATASETS = ("fashion_mnist", "cifar10")
@@ -43,6 +43,7 @@ class EqualCost:
     batch_size: int = 128
     optimizer: str = "adamw"  # with a cosine-decayed learning rate (training.train)
     augment: bool = True  # random shifts and zooms (data.augment)
+    recipe: str | None = None  # "paper-cifar": recipes.PAPER_CIFAR instead of the four fields above (but epochs)
     dataset: str = "fashion_mnist"
     train_images: int | None = None  # None: every training image (55,000 of Fashion-MNIST's 60,000)
     validation_images: int | None = None  # None: all 5,000 held out; 0: none held out, train on all 60,000
@@ -62,6 +63,7 @@ class EqualCost:
         positive_int("epochs", self.epochs)
         positive_int("batch_size", self.batch_size)
         one_of("optimizer", self.optimizer, ("adamw", "sgd"))
+        one_of("recipe", self.recipe, (None, "paper-cifar"))
         one_of("dataset", self.dataset, DATASETS)
         if not isinstance(self.augment, bool):
             raise ValueError(f"augment must be True or False; got {self.augment!r}.")
@@ -69,6 +71,16 @@ class EqualCost:
             value = getattr(self, name)
             if value is not None:
                 positive_int(name, value, minimum=0 if name == "validation_images" else 1)
+
+    def training_recipe(self):
+        """The ``recipes.Recipe`` each network trains with: ``recipes.PAPER_CIFAR`` (for ``epochs``) with
+        ``recipe="paper-cifar"``, else ``optimizer`` (its default rate, along a cosine), ``batch_size``, ``augment``."""
+        from resnext_edu import recipes
+
+        if self.recipe == "paper-cifar":  # its milestones are fractions of the run: epochs 150 and 225 of 300
+            return dataclasses.replace(recipes.PAPER_CIFAR, epochs=self.epochs)
+        augmentation = "shift-zoom" if self.augment else "none"
+        return recipes.Recipe(self.optimizer, epochs=self.epochs, batch_size=self.batch_size, augmentation=augmentation)
 
     def widths(self):
         """``{cardinality: d}``: the ResNet's width, and each ResNeXt's from ``complexity.width_for_cardinality``."""
@@ -121,8 +133,9 @@ REFERENCE = EqualCost()
 #: The same networks and code, sized for about three minutes of a chapter on 2 CPU cores.
 CHAPTER = dataclasses.replace(REFERENCE, seeds=(0, 1, 2), epochs=4, train_images=5000, validation_images=1000)
 #: The paper's CIFAR network, ResNeXt-29 (8x64d), against the one-path ResNet-29 closest to its cost (221 wide: the
-#: width Table 2's rule gives 64 for C = 8 from), on all 50,000 CIFAR-10 training images (Appendix A; the
-#: paper's Table 7 compares ResNeXt-29 with Wide ResNet, not with this ResNet). Days of a GPU: Colab only.
+#: width Table 2's rule gives 64 for C = 8 from), trained as Appendix A says (``recipes.PAPER_CIFAR``) on all
+#: 50,000 CIFAR-10 training images; the paper's Table 7 compares ResNeXt-29 with Wide ResNet, not with this ResNet.
+#: Days of a GPU: Colab only.
 CIFAR_FULL = EqualCost(
     cardinalities=(1, 8),
     reference_width=221,
@@ -131,9 +144,10 @@ CIFAR_FULL = EqualCost(
     stem_strides=1,
     blocks_per_stage=3,
     seeds=(0, 1, 2),
-    epochs=300,
-    batch_size=128,
+    epochs=paper.CIFAR_RECIPE.epochs,
+    batch_size=paper.CIFAR_RECIPE.batch_size,
     optimizer="sgd",
+    recipe="paper-cifar",
     dataset="cifar10",
     validation_images=0,
 )
@@ -188,15 +202,16 @@ def train_seed(setting, splits, seed, *, backup_dir=None, progress=True):
     ``{network: (model, TrainingResult)}``."""
     import keras
 
-    from resnext_edu import data, training
+    from resnext_edu import training
 
     archs = setting.architectures(splits.num_classes, splits.image_shape)
-    keras.utils.set_random_seed(seed)  # TensorFlow's global seed, which the pipeline's shuffle also reads
-    train_ds, val_ds, _ = data.make_datasets(splits, setting.batch_size, augment=setting.augment, seed=seed)
+    recipe = setting.training_recipe()
+    keras.utils.set_random_seed(seed)
+    train_ds, val_ds, _ = recipe.datasets(splits, seed)  # its batches: a function of (seed, epoch)
     val_ds = val_ds if len(splits.y_val) else None
     built = {name: setting.build(name, seed, splits.num_classes, splits.image_shape) for name in archs}
     results = training.train_side_by_side(
-        built, train_ds, val_ds, setting.epochs, optimizer=setting.optimizer, backup_dir=backup_dir, progress=progress
+        built, train_ds, val_ds, recipe=recipe, backup_dir=backup_dir, progress=progress
     )
     return {name: (built[name], results[name]) for name in built}
 
@@ -312,31 +327,8 @@ def main(argv=None):
     return 0
 
 
-# --- what the paper reports, used by the chapter (to become resnext_edu.paper.TABLE7 and paper.CIFAR_RECIPE) ------
-
-#: Table 7: CIFAR-10 test error (%) and size (millions of conv and fc weights), the mean of 10 runs (Sec. 5.3).
-PAPER_TABLE7 = {"Wide ResNet": (36.5, 4.17), "ResNeXt-29 (8×64d)": (34.4, 3.65), "ResNeXt-29 (16×64d)": (68.1, 3.58)}
-#: Sec. 5.3 / Table 7: each CIFAR result is the mean of this many runs.
-PAPER_CIFAR_RUNS = 10
-#: Appendix A: how the paper trained on CIFAR (the factor of the two reductions is fb.resnet.torch's, [11]).
-PAPER_CIFAR = dict(
-    train_images=50000,
-    gpus=8,
-    batch_size=128,
-    learning_rate=0.1,
-    momentum=0.9,
-    weight_decay=0.0005,
-    epochs=300,
-    lr_drops=(150, 225),
-    lr_drop_factor=0.1,
-    augmentation="4-pixel zero padding, random 32×32 crop, random horizontal flip",
-)
-
-
 __all__ = ["DATASETS", "EqualCost", "label", "REFERENCE", "CHAPTER", "CIFAR_FULL", "setting", "load_splits"]
-__all__ += ["test_correct", "train_seed", "run", "ship", "reference_model", "PAPER_TABLE7", "PAPER_CIFAR"]
-__all__ += ["PAPER_CIFAR_RUNS"]
-__all__ += ["main"]
+__all__ += ["test_correct", "train_seed", "run", "ship", "reference_model", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from resnext_edu import complexity, data, experiments, records
+from resnext_edu import complexity, data, experiments, recipes, records
 
 TINY = experiments.EqualCost(
     cardinalities=(1, 2),
@@ -56,6 +56,7 @@ def test_networks_of_equal_cost():
         (dict(epochs=0), "epochs must be a whole number >= 1"),
         (dict(augment="yes"), "augment must be True or False"),
         (dict(train_images=0), "train_images must be a whole number >= 1"),
+        (dict(recipe="paper"), "recipe must be one of None, 'paper-cifar'"),
     ],
 )
 def test_settings_are_checked(change, message):
@@ -144,6 +145,9 @@ def test_verdict_and_settings_for_the_chapter(finished):
         "2 seeds, scored on 200 test images."
     )
     assert experiments.setting() is experiments.CHAPTER and experiments.setting(full=True) is experiments.REFERENCE
-    assert experiments.setting("cifar10", full=True).widths() == {1: 221, 8: 64}  # ResNeXt-29 (8×64d) and its twin
+    cifar = experiments.setting("cifar10", full=True)
+    assert cifar.widths() == {1: 221, 8: 64}  # ResNeXt-29 (8×64d) and its twin
+    assert cifar.training_recipe() == recipes.PAPER_CIFAR  # Appendix A, exactly
+    assert experiments.REFERENCE.training_recipe() == recipes.Recipe(epochs=10, batch_size=128)  # AdamW, a cosine
     with pytest.raises(ValueError, match="full must be True or False"):
         experiments.setting(full="yes")
