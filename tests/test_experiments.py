@@ -64,6 +64,7 @@ def test_settings_are_checked(change, message):
         dataclasses.replace(experiments.REFERENCE, **change)
 
 
+@pytest.mark.slow  # trains
 def test_a_run_records_every_network_and_seed(finished, splits):
     record, path, work, _ = finished
     assert record.complete and len(record.runs) == 4 and record.command == "test"
@@ -86,6 +87,7 @@ def test_a_run_records_every_network_and_seed(finished, splits):
     assert "2×8d" in record.report() and "vs 1×12d" in record.report()
 
 
+@pytest.mark.slow  # trains
 def test_a_second_call_continues_and_other_settings_are_refused(finished, splits, monkeypatch):
     record, path, work, _ = finished
 
@@ -98,6 +100,7 @@ def test_a_second_call_continues_and_other_settings_are_refused(finished, splits
         experiments.run(dataclasses.replace(TINY, epochs=2), splits, path=path, progress=False)
 
 
+@pytest.mark.slow  # trains
 def test_the_same_seed_gives_the_same_run(finished, splits):
     record = finished[0]
     again = experiments.run(dataclasses.replace(TINY, seeds=(1,)), splits, progress=False)
@@ -106,6 +109,7 @@ def test_the_same_seed_gives_the_same_run(finished, splits):
         assert run["history"] == original["history"] and run["test_correct"] == original["test_correct"]
 
 
+@pytest.mark.slow  # trains
 def test_shipped_weights_load_back_to_the_recorded_accuracy(finished, splits):
     record, path, work, folder = finished
     shipped = experiments.ship(record, work, str(folder / "weights"), path)
@@ -136,6 +140,7 @@ def test_run_checks_its_setting():
         experiments.run({"epochs": 1}, data.Splits("x", *[np.zeros(1)] * 6, ()))
 
 
+@pytest.mark.slow  # trains
 def test_verdict_and_settings_for_the_chapter(finished):
     record = finished[0]
     lines = record.verdict()

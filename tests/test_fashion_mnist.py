@@ -154,6 +154,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow  # starts a process that imports Keras
 def test_the_keras_source_reads_its_cache_and_fails_clearly(fashion_mnist_dir, tmp_path):
     """The real keras.datasets.fashion_mnist.load_data, in a process whose KERAS_HOME holds a cache made from the
     Debian files: the same checked arrays; then a damaged cache file; then no cache and no network."""
