@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # The reader's environment: what a reader's kernel has in Colab, and nothing of this repository's source tree: Colab's
-# versions of requirements.txt and of the kernel (requirements-colab.txt), and resnext_edu installed from its wheel.
+# versions of requirements.txt and of the kernel (requirements-colab.txt), torch and torchvision (requirements-torch.txt:
+# Colab ships torch 2.11; pip takes 2.14.1 from this machine's disk), and resnext_edu installed from its wheel.
 # `make test` runs the chapters in it, and `make notebooks` re-executes them in it (the kernel `resnext-reader`,
 # registered in .venv so that the dev environment's Jupyter finds it).
 READER        := .venv-reader
@@ -18,18 +19,18 @@ LIBRARY       := pyproject.toml $(shell find resnext_edu -name '*.py' -not -path
 
 .PHONY: book test test-lib reader datasets notebooks lint format benchmark reference clean wheel release check-release
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-torch.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Colab's versions, exactly (requirements-colab.txt), which also satisfy requirements.txt (pip check says so).
-$(READER_DEPS): requirements.txt requirements-colab.txt
+# Colab's versions, exactly (requirements-colab.txt), which also satisfy requirements.txt (pip check says so); torch.
+$(READER_DEPS): requirements.txt requirements-colab.txt requirements-torch.txt
 	rm -rf $(READER)
 	$(PYTHON) -m venv $(READER)
-	$(READER)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements.txt
+	$(READER)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements.txt -r requirements-torch.txt
 	$(READER)/bin/python -m pip check
 	touch $@
 
@@ -106,8 +107,10 @@ format: $(STAMP)
 	$(BIN)/ruff format resnext_edu tests tools _ext conftest.py
 	$(BIN)/python tools/notebooks.py normalise
 
+# The README's performance section: the machine (CPU, cores, ISA, load, versions), then ResNeXt-50 against ResNet-50
+# in every mode (and in PyTorch, where torch and torchvision are installed). Minutes on 2 CPU cores.
 benchmark: $(STAMP)
-	$(BIN)/python -m resnext_edu.benchmark
+	$(BIN)/python -m resnext_edu.benchmark --report
 
 # The reference run of the chapter 'ResNet versus ResNeXt at equal cost': a ResNet and two ResNeXts of one cost on all
 # of Fashion-MNIST, 5 seeds each. Writes resnext_edu/reference/ (the JSON record and the shipped weights); an hour or

@@ -4,10 +4,13 @@
   kernels inherit this environment), before anything imports TensorFlow.
 - Whatever still reaches stderr (absl, oneDNN, CUDA-probe lines) differs between machines: nbval
   compares stdout and displayed data, never stderr.
+- triton (which torch imports lazily) is loaded before TensorFlow when it is installed: TensorFlow >= 2.20 loads its
+  LLVM into the global symbol table, and a later `import triton` then crashes the process (tensorflow#124205).
 - The chapters run in the reader's kernel `resnext-reader` (pyproject.toml; `make reader` creates it): a clear error
   if it is missing, rather than one failure per chapter.
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -19,6 +22,8 @@ import notebooks  # noqa: E402  (tools/notebooks.py: the reader's kernel and its
 
 for _name, _value in notebooks.KERNEL_ENV.items():
     os.environ.setdefault(_name, _value)
+if importlib.util.find_spec("triton") is not None:
+    import triton  # noqa: F401  (before TensorFlow; see above)
 
 
 def pytest_configure(config):

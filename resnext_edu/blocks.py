@@ -9,6 +9,9 @@ in how the C paths are laid out:
 - (b) early concatenation: C paths of 1x1 . 3x3, concatenated, then one 1x1 (Fig. 3b);
 - (c) grouped convolution: one 1x1 to C*d channels, one 3x3 conv in C groups, one 1x1 (Fig. 3c).
 
+``padding="symmetric"`` pads a strided 3x3 by one zero on each side, as torchvision and the paper's Torch code
+do (``resnext_edu.port``); Keras' "same" pads 0 before and 1 after on even sizes (stride-1 convs agree either way).
+
 Layer names have one owner, ``resnext_edu.names`` (``{block}_conv1``, ``{block}_path{i}_conv2``, ``{block}_bn3``,
 ...): model summaries read like the paper's table, and ``equivalence``, ``plots`` and ``audit`` look layers up by it.
 """
@@ -21,6 +24,7 @@ from resnext_edu.names import block_name, layer_name, parse_block_name, parse_la
 
 BN_EPSILON = 1e-5  # torchvision's
 BN_MOMENTUM = 0.9  # torchvision's momentum=0.1, in Keras' convention
+PADDINGS = ("same", "symmetric")
 
 
 def resolve_form(form, cardinality=32):
@@ -35,12 +39,19 @@ def resolve_form(form, cardinality=32):
     return "c" if form == "auto" else form
 
 
-def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto"):
+def pad_for(x, kernel_size, strides, padding, name):
+    """``(x, conv padding)``: "symmetric" with a stride > 1 zero-pads (k - 1) / 2 on each side, then a "valid" conv."""
+    if one_of("padding", padding, PADDINGS) == "same" or strides == 1 or kernel_size == 1:
+        return x, "same"
+    return keras.layers.ZeroPadding2D(kernel_size // 2, name=name)(x), "valid"
+
+
+def _conv(x, filters, kernel_size, name, strides=1, groups=1, implementation="auto", padding="same"):
     return layers.Conv2D(
         filters,
         kernel_size,
         strides,
-        padding="same",
+        padding=padding,
         groups=groups,
         use_bias=False,
         kernel_initializer="he_normal",
@@ -53,9 +64,15 @@ def _bn(x, name):
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)(x)
 
 
-def _conv_bn_relu(x, filters, kernel_size, block, index, path=None, strides=1, groups=1, implementation="auto"):
-    """conv -> BN -> ReLU: the parts ``conv{index}``, ``bn{index}``, ``relu{index}`` of ``block`` (or of its path)."""
-    x = _conv(x, filters, kernel_size, layer_name(block, f"conv{index}", path), strides, groups, implementation)
+def _conv_bn_relu(
+    x, filters, kernel_size, block, index, path=None, strides=1, groups=1, implementation="auto", padding="same"
+):
+    """conv -> BN -> ReLU: the parts ``conv{index}``, ``bn{index}``, ``relu{index}`` of ``block`` (or of its path),
+    after a ``pad{index}`` layer where ``padding="symmetric"`` pads a strided conv (``pad_for``)."""
+    x, padding = pad_for(x, kernel_size, strides, padding, layer_name(block, f"pad{index}", path))
+    x = _conv(
+        x, filters, kernel_size, layer_name(block, f"conv{index}", path), strides, groups, implementation, padding
+    )
     x = _bn(x, layer_name(block, f"bn{index}", path))
     return keras.layers.ReLU(name=layer_name(block, f"relu{index}", path))(x)
 
@@ -96,26 +113,37 @@ def _shortcut(x, in_channels, filters, strides, name):
 
 
 def resnext_block(
-    x, filters, cardinality, bottleneck_width, strides=1, form="c", name=None, *, conv_implementation="auto"
+    x,
+    filters,
+    cardinality,
+    bottleneck_width,
+    strides=1,
+    form="c",
+    name=None,
+    *,
+    conv_implementation="auto",
+    padding="same",
 ):
     """One ResNeXt block, y = x + sum_{i=1..C} T_i(x) (Eq. 3), in form "a", "b", "c" or "auto" (Fig. 3).
 
     ``filters``: output channels; ``cardinality``: C, the number of paths; ``bottleneck_width``: d,
     each path's inner width; ``strides``: of the 3x3 conv (and of the projection shortcut).
     ``conv_implementation`` is passed to the grouped ``layers.Conv2D`` of form (c) ("keras": the stock op).
+    ``padding``: "same" (Keras') or "symmetric" (torchvision's; module doc) for a strided 3x3.
     """
     in_channels, filters, c, d, strides, form, name = _block_arguments(
         x, filters, cardinality, bottleneck_width, strides, form, name
     )
     fits_in_memory(complexity.block_weights(in_channels, filters, c, d, strides), "this block")
+    one_of("padding", padding, PADDINGS)
     if form == "c":  # Fig. 3c: 1x1 to C*d, 3x3 in C groups, 1x1
         t = _conv_bn_relu(x, c * d, 1, name, 1)
-        t = _conv_bn_relu(t, c * d, 3, name, 2, strides=strides, groups=c, implementation=conv_implementation)
+        t = _conv_bn_relu(t, c * d, 3, name, 2, None, strides, c, conv_implementation, padding)
         t = _conv(t, filters, 1, layer_name(name, "conv3"))
     else:  # Fig. 3a and 3b: C paths of 1x1 (-> d) and 3x3 (d -> d)
         paths = []
         for i in range(1, c + 1):
-            p = _conv_bn_relu(_conv_bn_relu(x, d, 1, name, 1, i), d, 3, name, 2, i, strides)
+            p = _conv_bn_relu(_conv_bn_relu(x, d, 1, name, 1, i), d, 3, name, 2, i, strides, padding=padding)
             if form == "a":  # each path ends in its own 1x1 to `filters`
                 p = _conv(p, filters, 1, layer_name(name, "conv3", i))
             paths.append(p)

@@ -1,5 +1,8 @@
 """Training on several devices with ``tf.distribute``: data parallelism, tested on one CPU split in two.
 
+TensorFlow only: on Keras' JAX or PyTorch backend the functions that make devices, strategies or distributed runs
+raise a ``RuntimeError`` that says so (``tf_config``, ``scaled_learning_rate`` and the plots work on any backend).
+
 Data parallelism: every replica holds a copy of the same weights, takes ``global_batch / N`` of each batch,
 computes its gradients, and the gradients are summed across replicas (an *all-reduce*) before every copy
 applies the same update. ``training.train(..., strategy=...)`` builds and compiles the model in the
@@ -14,10 +17,9 @@ strategy's scope; Keras' ``fit`` then splits every batch and all-reduces the gra
 - ``replica_batches``: the batch size each replica receives from a dataset, as ``fit`` distributes it.
 - ``replica_weights_differ``: the largest difference between the replicas' copies of a model's weights (the
   trainable ones are equal after every step; BatchNorm's moving statistics are not, unless synchronised).
-- ``starting_from``, ``synchronized_batchnorm``, ``batch_loss``, ``compare_runs``, ``plot_comparison``: train the
-  same model from the same weights on one device and under a strategy, and compare the losses.
+- ``starting_from``, ``synchronized_batchnorm``, ``batch_loss``, ``compare_runs``: train the same model from the
+  same weights on one device and under a strategy, and compare the losses (``plots.plot_comparison`` draws them).
 - ``scaled_learning_rate``: the linear scaling rule for a larger global batch.
-- ``plot_data_parallelism``: a diagram of one data-parallel step.
 
 With ``MirroredStrategy``, BatchNormalization normalises each replica's share of the batch with that share's own
 mean and variance, so a distributed run differs slightly from a single-device one; ``synchronized=True`` (here:
@@ -32,8 +34,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from resnext_edu import cluster, style, training
-from resnext_edu._checks import one_of, positive_int
+from resnext_edu import cluster, training
+from resnext_edu._checks import one_of, positive_int, tensorflow_backend
 from resnext_edu.cluster import tf_config
 
 #: The kinds of strategy ``strategy_for`` makes.
@@ -57,6 +59,7 @@ _TOO_LATE = (
 def logical_cpus(n=2):
     """Split the physical CPU into ``n`` logical devices (before TensorFlow initialises them); returns their names."""
     n = positive_int("n", n)
+    tensorflow_backend("distribute.logical_cpus (tf.distribute's devices)")
     cpu = tf.config.list_physical_devices("CPU")[0]
     configured = tf.config.get_logical_device_configuration(cpu)
     if configured is None or len(configured) != n:
@@ -105,6 +108,7 @@ def strategy_for(kind="mirrored", *, devices=None, tpu="", timeout=None):
     about that time. "tpu" is constructed only when asked, in an environment that has one (a Colab TPU runtime).
     """
     one_of("kind", kind, STRATEGIES)
+    tensorflow_backend("distribute.strategy_for (tf.distribute)")
     if devices is not None:
         if kind != "mirrored":
             raise ValueError(f"devices are for kind='mirrored' only; got devices={devices!r} with kind={kind!r}.")
@@ -172,6 +176,8 @@ def replica_weights_differ(model, strategy, trainable=True):
 def synchronized_batchnorm(model):
     """A copy of ``model`` (same weights) whose BatchNormalization layers all-reduce their batch statistics."""
 
+    tensorflow_backend("distribute.synchronized_batchnorm (BatchNormalization(synchronized=True))")
+
     def clone(layer):
         config = layer.get_config()
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -196,6 +202,7 @@ def starting_from(build, weights, synchronized=False):
 
 def batch_loss(model, images, labels, strategy=None):
     """Mean cross-entropy of one global batch in training mode (BatchNorm on batch statistics), split by a strategy."""
+    tensorflow_backend("distribute.batch_loss (tf.distribute)")
     strategy = strategy or tf.distribute.get_strategy()
     n = tf.shape(images)[0]
 
@@ -248,6 +255,7 @@ def compare_runs(build, train_ds, epochs, strategy, *, seed=0, synchronized=Fals
     ``train_ds`` must give the same batches every epoch (no shuffling or augmentation) for the runs to be comparable.
     ``synchronized``: all-reduce BatchNorm statistics in the distributed run. Other arguments go to ``training.train``.
     """
+    tensorflow_backend("distribute.compare_runs (tf.distribute)")
     keras.utils.set_random_seed(seed)
     weights = build().get_weights()  # one set of initial weights for both runs
     replicas, callbacks = strategy.num_replicas_in_sync, list(train_kwargs.pop("callbacks", ()))
@@ -283,87 +291,6 @@ def scaled_learning_rate(learning_rate, global_batch, reference_batch):
     return learning_rate * global_batch / positive_int("reference_batch", reference_batch)
 
 
-def plot_data_parallelism(replicas=2, global_batch=64, devices=None):
-    """A diagram of one data-parallel step: the batch split across replicas, gradients all-reduced, one update."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
-    replicas, global_batch = positive_int("replicas", replicas), positive_int("global_batch", global_batch)
-    devices = list(devices or [f"device {i}" for i in range(replicas)])
-    fig, ax = plt.subplots(figsize=(10.4, 1.0 + 1.25 * replicas))
-    ax.set_xlim(0, 10.4)
-    ax.set_ylim(-0.2, 1.25 * replicas)
-    ax.axis("off")
-    rows = [1.25 * (replicas - 1 - i) + 0.5 for i in range(replicas)]
-    middle = sum(rows) / replicas
-
-    def box(x, y, w, h, text, color, face="white"):
-        ax.add_patch(
-            FancyBboxPatch(
-                (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", facecolor=face, edgecolor=color, lw=1.4
-            )
-        )
-        ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
-
-    def arrow(a, b, color=style.GRAY):
-        ax.add_patch(
-            FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=11, color=color, lw=1.2, shrinkA=2, shrinkB=2)
-        )
-
-    box(0.95, middle, 1.6, 0.9, f"global batch\n{global_batch} images", style.GRAY, style.LIGHT[style.GRAY])
-    share = [global_batch // replicas + (i < global_batch % replicas) for i in range(replicas)]
-    for y, device, n, i in zip(rows, devices, share, range(replicas)):
-        arrow((1.8, middle), (2.6, y))
-        text = f"replica {i} on {device}\n{n} images\nweights W (a copy)"
-        box(3.6, y, 1.9, 0.9, text, style.BLUE, style.LIGHT[style.BLUE])
-        box(5.6, y, 1.3, 0.9, f"gradient\ng{i}", style.ORANGE, style.LIGHT[style.ORANGE])
-        arrow((4.6, y), (4.9, y))
-        arrow((6.3, y), (7.0, middle))
-    box(7.75, middle, 1.4, 0.9, "all-reduce\ng = Σ gᵢ", style.RED, style.LIGHT[style.RED])
-    box(9.55, middle, 1.5, 0.9, "same update\non every copy\nW ← W − η·g", style.GREEN, style.LIGHT[style.GREEN])
-    arrow((8.5, middle), (8.75, middle))
-    ax.set_title("one training step under MirroredStrategy", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_comparison(comparison, tolerance=None):
-    """Training loss per step on one device and under the strategy; their relative difference per step and per epoch."""
-    import matplotlib.pyplot as plt
-
-    single, distributed = np.asarray(comparison.single_steps), np.asarray(comparison.distributed_steps)
-    steps = np.arange(1, len(single) + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.4, 3.6))
-    left.plot(steps, single, "-", color=style.BLUE, lw=2.4, label="1 device")
-    left.plot(steps, distributed, "--", color=style.ORANGE, lw=1.8, label=f"{comparison.replicas} replicas")
-    left.set_ylabel("training loss of the step")
-    right.semilogy(
-        steps, np.abs(distributed - single) / single, "o-", color=style.GRAY, lw=1.0, markersize=3.5, label="per step"
-    )
-    a, b = comparison.single.history["loss"], comparison.distributed.history["loss"]
-    per_epoch = len(steps) // max(len(a), 1)
-    for epoch, (x, y) in enumerate(zip(a, b)):
-        right.hlines(
-            abs(y - x) / x,
-            epoch * per_epoch + 0.6,
-            (epoch + 1) * per_epoch + 0.4,
-            color=style.RED,
-            lw=2.6,
-            label="epoch's mean loss" if epoch == 0 else None,
-        )
-    right.set_ylabel(f"|{comparison.replicas} replicas - 1 device| / 1 device")
-    if tolerance is not None:
-        right.axhline(tolerance, color=style.RED, ls=":", lw=1.2, label=f"tolerance, last epoch ({tolerance:.0%})")
-    right.legend(frameon=False, fontsize=8, loc="lower right")
-    left.legend(frameon=False, fontsize=8)
-    for ax in (left, right):
-        ax.set_xlabel("training step")
-        ax.grid(alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
 __all__ = [
     "STRATEGIES",
     "LOSS_TOLERANCE",
@@ -381,6 +308,4 @@ __all__ = [
     "Comparison",
     "compare_runs",
     "scaled_learning_rate",
-    "plot_data_parallelism",
-    "plot_comparison",
 ]

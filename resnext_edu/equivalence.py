@@ -28,6 +28,7 @@ class BlockSpec:
     bottleneck_width: int
     strides: int
     conv_implementation: str = "auto"
+    padding: str = "same"
 
 
 def _layer(model, name):
@@ -59,11 +60,9 @@ def find_blocks(model):
             d = conv1.filters if conv1 is not None else 0
         if conv1 is None or conv2 is None or c < 1 or d < 1:
             continue
-        specs.append(
-            BlockSpec(
-                name, form, int(conv1.input.shape[-1]), int(bn3.gamma.shape[0]), c, d, int(conv2.strides[0]), impl
-            )
-        )
+        padding = "symmetric" if conv2.padding == "valid" else "same"  # blocks.pad_for
+        cin, cout = int(conv1.input.shape[-1]), int(bn3.gamma.shape[0])
+        specs.append(BlockSpec(name, form, cin, cout, c, d, int(conv2.strides[0]), impl, padding))
     return specs
 
 
@@ -122,8 +121,9 @@ def set_canonical_weights(model, spec, w):
                 assign[layer_name(n, "conv3", i + 1)] = [w["conv3"][0][:, :, channels, :]]
         if spec.form == "b":
             assign[layer_name(n, "conv3")] = w["conv3"]
+    layers = {layer.name: layer for layer in model.layers}  # get_layer searches the list: slow for C paths
     for name, arrays in assign.items():
-        model.get_layer(name).set_weights(arrays)
+        layers[name].set_weights(arrays)
 
 
 def convert(model, form):
@@ -175,6 +175,7 @@ def convert(model, form):
                     form,
                     spec.name,
                     conv_implementation=spec.conv_implementation,
+                    padding=spec.padding,
                 )
                 done.add(spec.name)
         inputs = new_inputs[0] if len(new_inputs) == 1 else new_inputs

@@ -10,7 +10,7 @@ import keras
 
 from resnext_edu import complexity, layers, names
 from resnext_edu._checks import fits_in_memory, positive_int
-from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, resnext_block, resolve_form
+from resnext_edu.blocks import BN_EPSILON, BN_MOMENTUM, pad_for, resnext_block, resolve_form
 
 
 def _check_input_shape(input_shape):
@@ -29,11 +29,14 @@ def build(
     conv_implementation="auto",
     block=None,
     blocks_per_stage=None,
+    padding="same",
 ):
     """A Keras model of ``arch`` (a ``complexity.Architecture``): stem, stages of blocks, pool, classifier.
 
     ``block``: a function called like ``blocks.resnext_block`` (default), to build the network of other blocks
-    (``resnext_edu.pitfalls`` has faulty ones); it gets ``form`` and ``conv_implementation`` only if it is the default.
+    (``resnext_edu.pitfalls`` has faulty ones); it gets ``form``, ``conv_implementation`` and ``padding`` only if
+    it is the default. ``padding="symmetric"``: strided convs and the max pool pad (k - 1) / 2 zeros on each side,
+    as torchvision does (``blocks.pad_for``; what ``resnext_edu.port`` builds); "same" is Keras' padding.
     ``blocks_per_stage``: one count per stage of ``arch``, replacing its own (``complexity.with_blocks``).
     """
     if not isinstance(arch, complexity.Architecture):
@@ -48,23 +51,25 @@ def build(
     fits_in_memory(complexity.architecture_params(arch), f"the network {arch.name}")
     if block is not None and not callable(block):
         raise ValueError(f"block must be a function called like blocks.resnext_block, or None; got {block!r}.")
-    options = dict(form=form, conv_implementation=conv_implementation) if block is None else {}
+    options = dict(form=form, conv_implementation=conv_implementation, padding=padding) if block is None else {}
     block = block or resnext_block
     arch = dataclasses.replace(arch, in_channels=input_shape[-1])
     inputs = keras.Input(input_shape, name=names.INPUT)
+    x, stem_padding = pad_for(inputs, arch.stem_kernel, arch.stem_strides, padding, names.STEM_PAD)
     x = keras.layers.Conv2D(
         arch.stem_filters,
         arch.stem_kernel,
         arch.stem_strides,
-        padding="same",
+        padding=stem_padding,
         use_bias=False,
         kernel_initializer="he_normal",
         name=names.STEM_CONV,
-    )(inputs)
+    )(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=names.STEM_BN)(x)
     x = keras.layers.ReLU(name=names.STEM_RELU)(x)
-    if arch.stem_pool:
-        x = keras.layers.MaxPooling2D(3, 2, padding="same", name=names.STEM_POOL)(x)
+    if arch.stem_pool:  # zeros pad like -inf here: the ReLU's outputs are >= 0
+        x, pool_padding = pad_for(x, 3, 2, padding, names.POOL_PAD)
+        x = keras.layers.MaxPooling2D(3, 2, padding=pool_padding, name=names.STEM_POOL)(x)
     for stage in arch.stages:
         for i in range(stage.blocks):
             x = block(

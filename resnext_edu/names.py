@@ -6,8 +6,10 @@ block's like the paper's Fig. 3 (``conv2_block1_conv2``, ``conv2_block1_path3_co
 them.
 """
 
-#: The stem, the pool after it, the global pool and the classifier of ``models.build``.
+#: The stem, the pool after it, the global pool and the classifier of ``models.build``; the zero-padding layers
+#: before the stem and the pool where ``padding="symmetric"`` (torchvision's padding).
 STEM_CONV, STEM_BN, STEM_RELU, STEM_POOL = "conv1_conv", "conv1_bn", "conv1_relu", "pool1"
+STEM_PAD, POOL_PAD = "conv1_pad", "pool1_pad"
 GLOBAL_POOL, CLASSIFIER = "avg_pool", "fc"
 #: The input layer of ``models.build``.
 INPUT = "image"
@@ -23,9 +25,9 @@ def layer_name(block, part, path=None):
 
 
 #: The parts a block's layers are named after (``layer_name``); per-path parts stop at conv3 (form a) or relu2.
-BLOCK_PARTS = ("conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3", "sum", "concat", "shortcut_conv",
-               "shortcut_bn", "add", "out")  # fmt: skip
-_PATH_PARTS = ("conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3")
+BLOCK_PARTS = ("pad2", "conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3", "sum", "concat",
+               "shortcut_conv", "shortcut_bn", "add", "out")  # fmt: skip
+_PATH_PARTS = ("pad2", "conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3")
 
 
 def parse_layer_name(name):
@@ -53,6 +55,7 @@ def parse_block_name(name):
 
 
 __all__ = [
-    "STEM_CONV", "STEM_BN", "STEM_RELU", "STEM_POOL", "GLOBAL_POOL", "CLASSIFIER", "INPUT", "BLOCK_PARTS",
+    "STEM_CONV", "STEM_BN", "STEM_RELU", "STEM_POOL", "STEM_PAD", "POOL_PAD", "GLOBAL_POOL", "CLASSIFIER", "INPUT",
+    "BLOCK_PARTS",
     "layer_name", "block_name", "parse_block_name", "parse_layer_name",
 ]  # fmt: skip

@@ -13,6 +13,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from backends import to_numpy
 
 from resnext_edu import complexity, introspect, models
 
@@ -74,7 +75,7 @@ def test_resnext50_count_params_includes_bn_moving_statistics(resnext50):
 def test_resnext50_forward_pass_on_a_batch_of_two(resnext50):
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).standard_normal((2, 224, 224, 3)).astype("float32")
-    y = np.asarray(resnext50(x, training=False))
+    y = to_numpy(resnext50(x, training=False))
     assert y.shape == (2, 1000)
     assert np.all(np.isfinite(y))
     assert not np.allclose(y[0], y[1])
@@ -129,6 +130,39 @@ def test_small_model_forward_pass():
     model = models.resnext29(2, 2, num_classes=3, input_shape=(8, 8, 3))
     y = model(np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype("float32"), training=False)
     assert tuple(y.shape) == (2, 3)
+
+
+# --- padding="symmetric": strided layers pad as PyTorch does (resnext_edu.port builds it) ---------------------
+
+
+def _same_and_symmetric():
+    keras.utils.set_random_seed(0)
+    same = models.resnext(50, 2, 2, num_classes=5, input_shape=(None, None, 3))
+    symmetric = models.resnext(50, 2, 2, num_classes=5, input_shape=(None, None, 3), padding="symmetric")
+    for layer in same.layers:
+        if layer.weights:
+            symmetric.get_layer(layer.name).set_weights(layer.get_weights())
+    return same, symmetric
+
+
+def test_symmetric_padding_differs_from_same_only_on_even_sides():
+    """On odd sides Keras' "same" pads (k - 1) / 2 on each side too; on even ones it pads 0 before and 1 after, so the
+    two networks compute different functions. Side 65 stays odd at every stride-2 layer (65, 33, 17, 9, 5)."""
+    same, symmetric = _same_and_symmetric()
+    pads = sorted(layer.name for layer in symmetric.layers if isinstance(layer, keras.layers.ZeroPadding2D))
+    assert pads == ["conv1_pad", "conv3_block1_pad2", "conv4_block1_pad2", "conv5_block1_pad2", "pool1_pad"]
+    assert not any(isinstance(layer, keras.layers.ZeroPadding2D) for layer in same.layers)
+    rng = np.random.default_rng(0)
+    for side, equal in ((65, True), (64, False)):
+        x = rng.standard_normal((1, side, side, 3)).astype("float32")
+        a, b = (keras.ops.convert_to_numpy(m(x, training=False)) for m in (same, symmetric))
+        assert np.allclose(a, b, rtol=1e-5, atol=1e-5) == equal
+        assert symmetric.compute_output_shape((1, side, side, 3)) == (1, 5)
+
+
+def test_padding_must_be_same_or_symmetric():
+    with pytest.raises(ValueError, match="padding must be one of 'same', 'symmetric'"):
+        models.resnext(50, 2, 2, padding="valid")
 
 
 # --- Table 1 structure of the built ResNeXt-50 --------------------------------------------------
