@@ -153,6 +153,10 @@ CIFAR_FULL = EqualCost(
 )
 
 
+#: Settings added after records were written, with the value that means what the code did before them.
+_ADDED_SINCE = {"recipe": None}
+
+
 def setting(dataset="fashion_mnist", full=False):
     """What the chapter trains: ``CHAPTER`` (a CPU's minutes) or, with ``full``, ``REFERENCE``; for "cifar10" the
     same networks on CIFAR-10's 32x32 colour images, or with ``full`` the paper's ResNeXt-29 (8x64d) against a
@@ -228,7 +232,7 @@ def run(setting, splits=None, *, path=None, work_dir=None, progress=True, comman
     splits = load_splits(setting) if splits is None else splits
     record = records.Record.start(setting.settings(), _networks(setting, splits), splits, command)
     if path is not None and os.path.exists(path):
-        record = records.Record.resume(path, setting.settings())
+        record = records.Record.resume(path, setting.settings(), defaults=_ADDED_SINCE)
     done = {(r["network"], r["seed"]) for r in record.runs}
     for seed in setting.seeds:
         if all((name, seed) in done for name in record.networks):
@@ -320,7 +324,11 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     command = " ".join(["python -m resnext_edu.experiments", *argv]).strip()
     record = run(setting, path=args.out, work_dir=args.work_dir, progress=True, command=command)
-    shipped = ship(record, args.work_dir, args.weights_dir, args.out)
+    files = [os.path.join(args.weights_dir, s["file"]) for s in record.shipped]
+    if files and all(map(os.path.exists, files)):  # a finished run, called again: nothing to train or ship
+        shipped = record.shipped
+    else:
+        shipped = ship(record, args.work_dir, args.weights_dir, args.out)
     print(record.report())
     print("shipped:", ", ".join(f"{s['file']} ({s['network']}, seed {s['seed']})" for s in shipped))
     shutil.rmtree(args.work_dir, ignore_errors=True)

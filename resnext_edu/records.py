@@ -95,9 +95,11 @@ class Record:
             raise ValueError(f"{path} is not a readable experiment record ({type(err).__name__}: {err}).") from None
 
     @classmethod
-    def resume(cls, path, settings):
-        """The record at ``path``, to continue: a ``ValueError`` if it was made with other settings."""
+    def resume(cls, path, settings, defaults=None):
+        """The record at ``path``, to continue: a ``ValueError`` if it was made with other settings. ``defaults``:
+        the values of settings that a record written before they existed had (what the code did then)."""
         record = cls.load(path)
+        record.settings = {**(defaults or {}), **record.settings}
         if record.settings != settings:
             keys = set(settings) | set(record.settings)
             changed = sorted(k for k in keys if settings.get(k) != record.settings.get(k))

@@ -100,6 +100,20 @@ def test_a_second_call_continues_and_other_settings_are_refused(finished, splits
         experiments.run(dataclasses.replace(TINY, epochs=2), splits, path=path, progress=False)
 
 
+@pytest.mark.slow  # trains (the fixture)
+def test_a_record_older_than_a_setting_continues_with_its_default(finished, splits, monkeypatch, tmp_path):
+    """The reference record was written before ``recipe`` existed: it reads as recipe None, what the code did then."""
+    record, path, work, _ = finished
+    older = json.loads(open(path, encoding="utf-8").read())
+    del older["settings"]["recipe"]
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    monkeypatch.setattr(experiments, "train_seed", lambda *a, **k: pytest.fail("nothing should train"))
+    again = experiments.run(TINY, splits, path=str(tmp_path / "older.json"), progress=False)
+    assert again.runs == record.runs and again.settings == TINY.settings()
+    with pytest.raises(ValueError, match="recipe differ"):
+        experiments.run(dataclasses.replace(TINY, recipe="paper-cifar"), splits, path=str(tmp_path / "older.json"))
+
+
 @pytest.mark.slow  # trains
 def test_the_same_seed_gives_the_same_run(finished, splits):
     record = finished[0]
