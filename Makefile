@@ -113,8 +113,9 @@ benchmark: $(STAMP)
 	$(BIN)/python -m resnext_edu.benchmark --report
 
 # The reference run of the chapter 'ResNet versus ResNeXt at equal cost': a ResNet and two ResNeXts of one cost on all
-# of Fashion-MNIST, 5 seeds each. Writes resnext_edu/reference/ (the JSON record and the shipped weights); an hour or
-# more on 2 CPU cores, at low priority. Interrupted, the same command continues where it stopped.
+# of Fashion-MNIST, 5 seeds each. Writes resnext_edu/reference/ (the JSON record and the shipped weights); the shipped
+# run took about two hours on 2 shared CPU cores, at low priority. Interrupted, the same command continues where it
+# stopped; called again after it finished, it trains nothing.
 reference: $(STAMP) datasets
 	nice -n 5 $(BIN)/python -m resnext_edu.experiments
 
