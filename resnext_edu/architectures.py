@@ -160,12 +160,14 @@ def cifar_architecture(
     blocks_per_stage=3,
     out_channels=256,
     stem_filters=64,
+    stem_strides=1,
 ):
     """The paper's CIFAR ResNeXt-29 (Sec. 5.3): 3x3 stem of 64, three stages of 3 blocks.
 
     Stage i has ``out_channels * 2**i`` outputs and paths of width ``bottleneck_width * 2**i``.
     ``blocks_per_stage``, ``out_channels`` and ``stem_filters`` scale it down (depth 9n + 2):
-    the defaults are ResNeXt-29.
+    the defaults are ResNeXt-29. ``stem_strides=2`` halves the maps from the stem on (a quarter of the
+    multiply-adds; the paper's CIFAR stem has stride 1).
     """
     cardinality = positive_int("cardinality", cardinality)
     bottleneck_width = positive_int("bottleneck_width", bottleneck_width)
@@ -173,18 +175,20 @@ def cifar_architecture(
     n = positive_int("blocks_per_stage", blocks_per_stage)
     out_channels = positive_int("out_channels", out_channels)
     stem_filters = positive_int("stem_filters", stem_filters)
+    stem_strides = positive_int("stem_strides", stem_strides)
     stages = tuple(
         Stage(f"conv{i + 2}", n, out_channels * 2**i, cardinality, bottleneck_width * 2**i, 1 if i == 0 else 2)
         for i in range(3)
     )
     depth = 9 * n + 2
     suffix = "" if (out_channels, stem_filters) == (256, 64) else f"_{stem_filters}-{out_channels}"
+    suffix += "" if stem_strides == 1 else f"_s{stem_strides}"
     arch = Architecture(
         f"resnext{depth}_{cardinality}x{bottleneck_width}d{suffix}",
         None,
         3,
         stem_filters,
-        1,
+        stem_strides,
         False,
         stages,
         num_classes,

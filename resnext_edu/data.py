@@ -1,11 +1,14 @@
-"""Image data for training the book's networks: scikit-learn's digits offline, CIFAR-10 in Colab.
+"""Image data for training the book's networks: Fashion-MNIST and scikit-learn's digits offline, CIFAR-10 in Colab.
 
 - ``load_digits``: scikit-learn's 1,797 handwritten digits (8x8 grayscale, 10 classes; they ship inside
   the package, so nothing is downloaded), resized to 32x32 (bilinear), scaled to [0, 1], 3 channels
   so that CIFAR-shaped models take them unchanged; split 70/15/15, stratified, with a fixed seed.
 - ``load_cifar10``: CIFAR-10 through ``keras.datasets.cifar10.load_data`` (a download), scaled to
   [0, 1], with a stratified validation split carved out of the training set.
-- ``load(name)``: either of them by name.
+- ``load_fashion_mnist``: Fashion-MNIST's 60,000 + 10,000 real 28x28 images (Debian's package offline, or Keras'
+  download), checked against recorded checksums (``resnext_edu.fashion_mnist``).
+- ``subset``: fewer images of each split, stratified, for short runs.
+- ``load(name)``: any of them by name.
 - ``make_datasets``, ``augment``, ``pad_crop_flip``, ``set_epoch``: the ``tf.data`` pipelines of the splits, from
   ``resnext_edu.pipeline`` (re-exported here).
 
@@ -193,12 +196,88 @@ def _check_cifar_part(part, images, labels):
     return (images.astype("float32") / 255.0), labels.astype("int32")
 
 
+# --- Fashion-MNIST: real images offline (Debian's package) or through Keras (Colab) ---------------------------------
+
+
+def load_fashion_mnist(channels=1, validation=5000, seed=0, *, source="auto", directory=None, arrays=None):
+    """Fashion-MNIST as ``Splits``: 28x28 clothing images in [0, 1], 10 classes (``fashion_mnist.CLASSES``).
+
+    The arrays come from Debian's package ``dataset-fashion-mnist`` or from ``keras.datasets.fashion_mnist``
+    (``source``: "auto", "debian" or "keras"; ``directory``: another folder of the Debian files), and are checked
+    against recorded SHA-256 sums whichever the source (``resnext_edu.fashion_mnist``). ``validation`` of the 60,000
+    training images are held out, stratified by class (same ``seed``, same split); the test split is the data set's
+    own 10,000 test images. ``channels``: 1 (gray), or 3 copies of it for networks made for colour images.
+    ``arrays``: the ``fashion_mnist.Arrays`` that ``fashion_mnist.load_arrays`` returned, if loaded already.
+    """
+    from resnext_edu import fashion_mnist
+
+    channels = one_of("channels", channels, (1, 3))
+    validation = positive_int("validation", validation)
+    seed = _seed(seed)
+    classes = len(fashion_mnist.CLASSES)
+    train_size = fashion_mnist.SHAPES["y_train"][0]
+    if not classes <= validation <= train_size - classes:
+        raise ValueError(
+            f"validation must hold between {classes} and {train_size - classes} of the {train_size} training "
+            f"images (one per class each side); got {validation}."
+        )
+    if arrays is not None and not isinstance(arrays, fashion_mnist.Arrays):
+        raise ValueError(f"arrays must be the fashion_mnist.Arrays of fashion_mnist.load_arrays; got {arrays!r}.")
+    raw = arrays or fashion_mnist.load_arrays(source, fashion_mnist.DEBIAN_DIR if directory is None else directory)
+
+    def images(x):
+        x = (x.astype("float32") / 255.0)[..., None]
+        return np.repeat(x, 3, axis=-1) if channels == 3 else x
+
+    x_train, y_train = images(raw.x_train), raw.y_train.astype("int32")
+    train_idx, val_idx = _stratified_split(np.arange(len(y_train)), y_train, validation, seed)
+    train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)  # the data set's order within each split
+    return Splits(
+        "fashion_mnist",
+        x_train[train_idx],
+        y_train[train_idx],
+        x_train[val_idx],
+        y_train[val_idx],
+        images(raw.x_test),
+        raw.y_test.astype("int32"),
+        fashion_mnist.CLASSES,
+    )
+
+
+def subset(splits, train=None, validation=None, test=None, seed=0):
+    """``splits`` with fewer images: ``train``, ``validation`` and ``test`` images of each split (None keeps all),
+    drawn stratified by class with ``seed``, in their original order. For short runs on a CPU."""
+    if not isinstance(splits, Splits):
+        raise ValueError(f"subset needs the Splits of a data.load_* function; got {splits!r}.")
+    seed = _seed(seed)
+    parts = []
+    for name, size, x, y in (
+        ("train", train, splits.x_train, splits.y_train),
+        ("validation", validation, splits.x_val, splits.y_val),
+        ("test", test, splits.x_test, splits.y_test),
+    ):
+        if size is None or size == len(y):
+            parts += [x, y]
+            continue
+        size = positive_int(name, size)
+        classes = len(np.unique(y))
+        if not classes <= size < len(y):
+            raise ValueError(
+                f"{name} must be None (all {len(y)}) or a number of images from {classes} (one per class) to "
+                f"{len(y)}; got {size}."
+            )
+        _, kept = _stratified_split(np.arange(len(y)), y, size, seed)
+        kept = np.sort(kept)
+        parts += [x[kept], y[kept]]
+    return Splits(splits.name, *parts, splits.class_names)
+
+
 #: The data sets ``load`` knows, by name.
-DATASETS = {"digits": load_digits, "cifar10": load_cifar10}
+DATASETS = {"digits": load_digits, "cifar10": load_cifar10, "fashion_mnist": load_fashion_mnist}
 
 
 def load(name, **kwargs):
-    """``load_digits(**kwargs)`` for ``"digits"``, ``load_cifar10(**kwargs)`` for ``"cifar10"``."""
+    """``load_digits``, ``load_cifar10`` or ``load_fashion_mnist`` (``DATASETS[name]``) called with ``kwargs``."""
     one_of("data set name", name, tuple(DATASETS))
     return DATASETS[name](**kwargs)
 
@@ -210,6 +289,8 @@ __all__ = [
     "Splits",
     "load_digits",
     "load_cifar10",
+    "load_fashion_mnist",
+    "subset",
     "load",
     "augment",
     "pad_crop_flip",

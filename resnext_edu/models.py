@@ -124,9 +124,11 @@ def resnext_cifar(
     blocks_per_stage=3,
     out_channels=256,
     stem_filters=64,
+    stem_strides=1,
     **kwargs,
 ):
-    """A CIFAR ResNeXt of depth 9n + 2, scaled by ``out_channels`` and ``stem_filters`` (defaults: ResNeXt-29)."""
+    """A CIFAR ResNeXt of depth 9n + 2, scaled by ``out_channels``, ``stem_filters`` and ``stem_strides`` (defaults:
+    ResNeXt-29; ``complexity.cifar_architecture``)."""
     _check_input_shape(input_shape)
     arch = complexity.cifar_architecture(
         cardinality,
@@ -136,6 +138,7 @@ def resnext_cifar(
         blocks_per_stage=blocks_per_stage,
         out_channels=out_channels,
         stem_filters=stem_filters,
+        stem_strides=stem_strides,
     )
     return build(arch, input_shape, form, **kwargs)
 

@@ -31,6 +31,9 @@ GROUPED = ("#fdf0dc", "#b0702a")
 MERGE = ("#e9f4ea", "#4a7f4a")
 SHORTCUT = ("#f2f2f2", "#7a7a7a")
 
+#: Colour maps: weights around zero (blue negative, red positive), activations from zero, images as stored.
+DIVERGING, SEQUENTIAL, GRAYSCALE = "RdBu_r", "Blues", "gray_r"
+
 #: Audit grids: a check that passes, fails, or does not apply.
 PASS_FILL, FAIL_FILL, NONE_FILL = "#dcebdc", "#f4d3d1", "#f2f2f2"
 
@@ -88,5 +91,5 @@ def title(ax, text, size=TITLE + 0.5):
 __all__ = [
     "INK", "MUTED", "RULE", "BLUE", "ORANGE", "GREEN", "GRAY", "RED", "SERIES", "LIGHT", "RESNET_BAR", "RESNEXT_BAR",
     "MODE_COLORS", "CONV", "GROUPED", "MERGE", "SHORTCUT", "PASS_FILL", "FAIL_FILL", "NONE_FILL", "FONT", "SMALL",
-    "TITLE", "series_color", "new_axes", "style_axes", "log2_axis", "title",
+    "TITLE", "DIVERGING", "SEQUENTIAL", "GRAYSCALE", "series_color", "new_axes", "style_axes", "log2_axis", "title",
 ]  # fmt: skip

@@ -92,3 +92,23 @@ def built_book(request):
         saved = dict(run=run, returncode=build.returncode, log=build.log, html=str(build.html))
         record.write_text(json.dumps(saved))
         return build
+
+
+def _tool(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir():
+    """Debian's Fashion-MNIST files (tools/datasets.py): found, or installed with apt-get where the tests run as root
+    (CI); else the tests that need them fail, saying how to get them."""
+    datasets = _tool("datasets")
+    problem = datasets.ensure()
+    if problem:
+        pytest.fail(problem)
+    return datasets.DIRECTORY

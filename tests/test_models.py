@@ -375,3 +375,18 @@ def test_architectures_are_architectures(arch):
     for function in (complexity.architecture_params, complexity.architecture_macs, complexity.stage_table):
         with pytest.raises(ValueError, match="Architecture"):
             function(arch)
+
+
+@pytest.mark.parametrize("c,d,strides", [(1, 12, 2), (8, 3, 2), (4, 5, 1)])
+def test_cifar_stem_strides_keras_equals_analytic_on_fashion_mnist_images(c, d, strides):
+    """A stride-2 stem (the Fashion-MNIST networks): 28x28 maps become 14, 14, 7, 4; counts as Keras builds."""
+    shape = dict(blocks_per_stage=1, out_channels=32, stem_filters=16, stem_strides=strides)
+    model = models.resnext_cifar(c, d, 10, (28, 28, 1), **shape)
+    arch = complexity.cifar_architecture(c, d, 10, 28, **shape)
+    arch = complexity.Architecture(**{**arch.__dict__, "in_channels": 1})
+    assert introspect.trainable_params(model) == complexity.architecture_params(arch)
+    assert introspect.count_macs(model) == complexity.architecture_macs(arch)
+    assert model.get_layer("conv1_relu").output.shape[1] == 28 // strides
+    assert arch.downsampling == 4 * strides and arch.name.endswith("_s2") == (strides == 2)
+    with pytest.raises(ValueError, match="stem_strides must be a whole number >= 1"):
+        complexity.cifar_architecture(c, d, stem_strides=0)

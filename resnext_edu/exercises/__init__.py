@@ -11,8 +11,10 @@ import difflib
 
 from resnext_edu.exercises import (
     cardinality_vs_width,
+    inside_resnext,
     pitfalls,
     resnet_bottleneck,
+    resnet_vs_resnext,
     split_transform_merge,
     start_here,
     three_forms,
@@ -28,6 +30,8 @@ CHAPTERS = (
     three_forms,
     cardinality_vs_width,
     whole_network,
+    resnet_vs_resnext,
+    inside_resnext,
     pitfalls,
 )
 
