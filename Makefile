@@ -86,7 +86,7 @@ BACKEND_TESTS = $(filter-out $(PURE_TESTS),$(LIBRARY_TESTS))
 LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))
 BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py \
                 tests/test_site_a11y.py tests/test_release.py tests/test_figures.py
-test-lib: $(STAMP)
+test-lib: $(STAMP) datasets
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
 
 # Chapters are re-executed in the reader's kernel (Colab's versions), the one `make test` checks them in.
