@@ -11,8 +11,11 @@ import difflib
 
 from resnext_edu.exercises import (
     cardinality_vs_width,
+    imagenet_weights,
+    paper_results,
     pitfalls,
     resnet_bottleneck,
+    scaling_out,
     split_transform_merge,
     start_here,
     three_forms,
@@ -28,7 +31,10 @@ CHAPTERS = (
     three_forms,
     cardinality_vs_width,
     whole_network,
+    paper_results,
+    imagenet_weights,
     pitfalls,
+    scaling_out,
 )
 
 #: Every exercise by key.
