@@ -102,8 +102,10 @@ format: $(STAMP)
 	$(BIN)/ruff format resnext_edu tests tools _ext conftest.py
 	$(BIN)/python tools/notebooks.py normalise
 
+# The README's performance section: the machine (CPU, cores, ISA, load, versions), then ResNeXt-50 against ResNet-50
+# in every mode (and in PyTorch, where torch and torchvision are installed). Minutes on 2 CPU cores.
 benchmark: $(STAMP)
-	$(BIN)/python -m resnext_edu.benchmark
+	$(BIN)/python -m resnext_edu.benchmark --report
 
 clean:
 	rm -rf _build $(VENV) $(READER) dist build

@@ -1,4 +1,4 @@
-"""Argument checks shared by the builders (pure Python, no TensorFlow)."""
+"""Argument checks shared by the builders (pure Python, no TensorFlow), and the check of Keras' backend."""
 
 import numbers
 import os
@@ -40,3 +40,15 @@ def fits_in_memory(weights, what):
             f"machine's memory ({memory / 2**30:,.1f} GiB) can hold: choose smaller widths or cardinality."
         )
     return weights
+
+
+def tensorflow_backend(what):
+    """Nothing if Keras runs on TensorFlow; else a ``RuntimeError``: ``what`` is built on TensorFlow alone."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise RuntimeError(
+            f"{what} needs Keras' TensorFlow backend; Keras runs on {backend!r} here. Set the environment variable "
+            "KERAS_BACKEND=tensorflow before Keras is first imported (in a notebook: restart the kernel, set it first)."
+        )

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from resnext_edu import backup, pipeline
+from resnext_edu._checks import tensorflow_backend
 from resnext_edu.progress import epoch_line
 
 
@@ -127,6 +128,8 @@ class Session:
                 "strategy must be a tf.distribute.Strategy (distribute.strategy_for('mirrored') makes one) or None; "
                 f"got {strategy!r}."
             )
+        if strategy is not None:
+            tensorflow_backend("training with a strategy (tf.distribute)")
         if not isinstance(model, keras.Model) and not callable(model):
             raise ValueError(f"model must be a Keras model, or a function returning one; got {model!r}.")
         steps, images, low, high = _check_dataset("train_ds", train_ds)

@@ -1,5 +1,8 @@
 """Training on several devices with ``tf.distribute``: data parallelism, tested on one CPU split in two.
 
+TensorFlow only: on Keras' JAX or PyTorch backend the functions that make devices, strategies or distributed runs
+raise a ``RuntimeError`` that says so (``tf_config``, ``scaled_learning_rate`` and the plots work on any backend).
+
 Data parallelism: every replica holds a copy of the same weights, takes ``global_batch / N`` of each batch,
 computes its gradients, and the gradients are summed across replicas (an *all-reduce*) before every copy
 applies the same update. ``training.train(..., strategy=...)`` builds and compiles the model in the
@@ -32,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from resnext_edu import cluster, training
-from resnext_edu._checks import one_of, positive_int
+from resnext_edu._checks import one_of, positive_int, tensorflow_backend
 from resnext_edu.cluster import tf_config
 
 #: The kinds of strategy ``strategy_for`` makes.
@@ -56,6 +59,7 @@ _TOO_LATE = (
 def logical_cpus(n=2):
     """Split the physical CPU into ``n`` logical devices (before TensorFlow initialises them); returns their names."""
     n = positive_int("n", n)
+    tensorflow_backend("distribute.logical_cpus (tf.distribute's devices)")
     cpu = tf.config.list_physical_devices("CPU")[0]
     configured = tf.config.get_logical_device_configuration(cpu)
     if configured is None or len(configured) != n:
@@ -104,6 +108,7 @@ def strategy_for(kind="mirrored", *, devices=None, tpu="", timeout=None):
     about that time. "tpu" is constructed only when asked, in an environment that has one (a Colab TPU runtime).
     """
     one_of("kind", kind, STRATEGIES)
+    tensorflow_backend("distribute.strategy_for (tf.distribute)")
     if devices is not None:
         if kind != "mirrored":
             raise ValueError(f"devices are for kind='mirrored' only; got devices={devices!r} with kind={kind!r}.")
@@ -171,6 +176,8 @@ def replica_weights_differ(model, strategy, trainable=True):
 def synchronized_batchnorm(model):
     """A copy of ``model`` (same weights) whose BatchNormalization layers all-reduce their batch statistics."""
 
+    tensorflow_backend("distribute.synchronized_batchnorm (BatchNormalization(synchronized=True))")
+
     def clone(layer):
         config = layer.get_config()
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -195,6 +202,7 @@ def starting_from(build, weights, synchronized=False):
 
 def batch_loss(model, images, labels, strategy=None):
     """Mean cross-entropy of one global batch in training mode (BatchNorm on batch statistics), split by a strategy."""
+    tensorflow_backend("distribute.batch_loss (tf.distribute)")
     strategy = strategy or tf.distribute.get_strategy()
     n = tf.shape(images)[0]
 
@@ -247,6 +255,7 @@ def compare_runs(build, train_ds, epochs, strategy, *, seed=0, synchronized=Fals
     ``train_ds`` must give the same batches every epoch (no shuffling or augmentation) for the runs to be comparable.
     ``synchronized``: all-reduce BatchNorm statistics in the distributed run. Other arguments go to ``training.train``.
     """
+    tensorflow_backend("distribute.compare_runs (tf.distribute)")
     keras.utils.set_random_seed(seed)
     weights = build().get_weights()  # one set of initial weights for both runs
     replicas, callbacks = strategy.num_replicas_in_sync, list(train_kwargs.pop("callbacks", ()))

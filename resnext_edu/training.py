@@ -146,6 +146,7 @@ def train(
     bar in a notebook or a terminal, and one line per epoch, ``label`` first), False for none, or a stream for the
     lines. ``strategy``: a ``tf.distribute.Strategy`` to compile (and, if ``model`` is a function returning a model, to
     build) in its scope; under ``MultiWorkerMirroredStrategy`` the chief writes the backup, which every worker reads.
+    A strategy needs Keras' TensorFlow backend (a ``RuntimeError`` on JAX or PyTorch); all else runs on any backend.
     """
     recipe = _recipe(recipe, epochs, optimizer, learning_rate, weight_decay)
     _check_common(callbacks, progress, backup_dir, restart)

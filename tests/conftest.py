@@ -4,6 +4,8 @@
 - ``chapter``: a test that takes it runs once per chapter (its notebook's path), in table-of-contents order.
 - ``built_book``: one build of the book a test run (shared by pytest-xdist's workers), as `make book` does but from
   scratch.
+- ``@pytest.mark.tensorflow_only("what")``: a test of something only TensorFlow has (its implementation, tf.distribute);
+  skipped, with that reason, where Keras runs on another backend (tests/backends.py).
 """
 
 import fcntl
@@ -21,6 +23,20 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402  (tools/notebooks.py)
 
 BOOK = notebooks.settings()
+
+
+def pytest_collection_modifyitems(config, items):
+    marked = [(item, item.get_closest_marker("tensorflow_only")) for item in items]
+    marked = [(item, marker) for item, marker in marked if marker is not None]
+    if not marked:
+        return  # Keras not imported for nothing (the book's tests)
+    from backends import BACKEND
+
+    for item, marker in marked:
+        if len(marker.args) != 1 or not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{item.nodeid}: tensorflow_only takes one reason, what it tests; got {marker}.")
+        if BACKEND != "tensorflow":
+            item.add_marker(pytest.mark.skip(reason=f"TensorFlow only ({marker.args[0]}); Keras runs on {BACKEND}"))
 
 
 def pytest_generate_tests(metafunc):

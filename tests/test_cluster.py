@@ -33,6 +33,7 @@ def runs(tmp_path_factory):
     return killed, left, restarted, single[0], os.path.exists(folder)
 
 
+@pytest.mark.tensorflow_only("tf.distribute; its workers run TensorFlow whatever the caller's backend")
 def test_a_killed_worker_makes_the_other_fail_by_itself_with_a_clear_error(runs):
     killed, left, _, _, _ = runs
     chief, other = killed
@@ -45,6 +46,7 @@ def test_a_killed_worker_makes_the_other_fail_by_itself_with_a_clear_error(runs)
     assert left == ["epoch-000001"]  # the epoch completed before the kill, and nothing of the one cut short
 
 
+@pytest.mark.tensorflow_only("tf.distribute; its workers run TensorFlow whatever the caller's backend")
 def test_restarted_workers_resume_from_the_backup_and_end_with_identical_weights(runs):
     _, _, restarted, _, backup_left = runs
     for worker in restarted:
@@ -58,6 +60,7 @@ def test_restarted_workers_resume_from_the_backup_and_end_with_identical_weights
     assert not backup_left  # the chief deleted the backup once the run was complete
 
 
+@pytest.mark.tensorflow_only("tf.distribute; its workers run TensorFlow whatever the caller's backend")
 def test_the_cluster_ends_where_one_process_ends_within_the_measured_tolerance(runs):
     _, _, restarted, single, _ = runs
     assert single.returncode == 0, single.log[-3000:]

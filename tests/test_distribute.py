@@ -2,7 +2,8 @@
 
 The CPU can be split into logical devices only before TensorFlow initialises its devices, and in this process other
 tests have done so already: the real two-replica training runs in a fresh Python process (TWO_REPLICAS below), which
-prints what it saw as JSON. The other tests run here, on this process's single CPU device.
+prints what it saw as JSON. The other tests run here, on this process's single CPU device. On Keras' other backends
+the module says it needs TensorFlow; its pure parts (tf_config, the learning rate's scaling, the plots) work there too.
 """
 
 import json
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from backends import BACKEND
 
 from resnext_edu import distribute, models, plots, training
 
@@ -81,17 +83,20 @@ def two_replicas():
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_two_logical_cpus_and_the_too_late_error(two_replicas):
     assert two_replicas["devices"] == two_replicas["again"] == ["/device:CPU:0", "/device:CPU:1"]
     assert "Restart the kernel" in two_replicas["too_late"] and "logical_cpus(3)" in two_replicas["too_late"]
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_both_replicas_ran_on_the_two_logical_cpus(two_replicas):
     assert two_replicas["replicas"] == 2
     assert [d.rsplit("/", 1)[-1] for d in two_replicas["worker_devices"]] == ["device:CPU:0", "device:CPU:1"]
     assert [d.rsplit("/", 1)[-1] for d in two_replicas["uneven"]["devices"]] == ["device:CPU:0", "device:CPU:1"]
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_per_replica_batches_add_up_to_the_global_batch(two_replicas):
     uneven = two_replicas["uneven"]  # 11 images, 4 a batch: the last batch of 3 splits as 2 + 1
     assert uneven["global_sizes"] == [4, 4, 3] and uneven["per_replica"] == [[2, 2], [2, 2], [2, 1]]
@@ -100,6 +105,7 @@ def test_per_replica_batches_add_up_to_the_global_batch(two_replicas):
     assert train["global_sizes"] == [64] * 8 and train["per_replica"] == [[32, 32]] * 8 and train["adds_up"]
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_batchnorm_statistics_per_replica_and_synchronised(two_replicas):
     """Per-replica BatchNorm changes the first batch's loss measurably; synchronised, only float32 round-off is left."""
     losses = two_replicas["batch_loss"]
@@ -108,6 +114,7 @@ def test_batchnorm_statistics_per_replica_and_synchronised(two_replicas):
     assert per_replica > 1e-5 and synchronized < 1e-5, losses
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_distributed_run_reaches_the_single_device_loss_within_tolerance(two_replicas):
     assert two_replicas["steps"] == [16, 16]
     assert two_replicas["final_difference"] < distribute.LOSS_TOLERANCE, two_replicas
@@ -120,6 +127,7 @@ def test_distributed_run_reaches_the_single_device_loss_within_tolerance(two_rep
 # --- in this process: one CPU device -------------------------------------------------------------------------------
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_logical_cpus_after_initialisation():
     names = [d.name for d in tf.config.list_logical_devices("CPU")]  # initialises TensorFlow's devices, if not yet
     assert distribute.logical_cpus(len(names)) == names  # nothing to change: fine
@@ -130,6 +138,7 @@ def test_logical_cpus_after_initialisation():
             distribute.logical_cpus(n)
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_strategy_for_checks_its_arguments(monkeypatch):
     assert distribute.strategy_for("default").num_replicas_in_sync == 1
     bad = [
@@ -168,6 +177,28 @@ def test_strategy_for_checks_its_arguments(monkeypatch):
             distribute.strategy_for("multi-worker")
 
 
+def test_other_backends_get_a_clear_error(monkeypatch):
+    """On JAX or PyTorch (here, on TensorFlow, a stand-in for them), everything that runs tf.distribute says it needs
+    the TensorFlow backend, before anything is built."""
+    backend = BACKEND
+    if backend == "tensorflow":
+        backend = "jax"
+        monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    model = np.zeros(1)  # never looked at: the backend is checked first
+    for call, what in (
+        (lambda: distribute.strategy_for("mirrored"), "strategy_for"),
+        (lambda: distribute.strategy_for("default"), "strategy_for"),
+        (lambda: distribute.logical_cpus(2), "logical_cpus"),
+        (lambda: distribute.synchronized_batchnorm(model), "synchronized_batchnorm"),
+        (lambda: distribute.batch_loss(model, model, model), "batch_loss"),
+        (lambda: distribute.compare_runs(lambda: model, None, 1, None), "compare_runs"),
+    ):
+        with pytest.raises(RuntimeError, match=f"distribute.{what} .*needs Keras' TensorFlow backend; .*'{backend}'"):
+            call()
+    with pytest.raises(ValueError, match="kind"):  # a wrong argument is still a ValueError
+        distribute.strategy_for("horovod")
+
+
 def test_tf_config():
     config = json.loads(distribute.tf_config(["10.0.0.1:12345", "10.0.0.2:12345"], 1))
     assert config == {
@@ -179,6 +210,7 @@ def test_tf_config():
             distribute.tf_config(workers, index)
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_mirrored_on_one_device_and_replica_batches():
     strategy = distribute.strategy_for("mirrored", devices=["/cpu:0"])
     assert strategy.num_replicas_in_sync == 1
@@ -197,6 +229,7 @@ def tiny(seed=0):
     return models.resnext_cifar(2, 2, 10, (8, 8, 3), blocks_per_stage=1, out_channels=8, stem_filters=4)
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_synchronized_batchnorm_copies_the_model_and_its_weights():
     model = tiny()
     copy = distribute.synchronized_batchnorm(model)

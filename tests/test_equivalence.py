@@ -6,7 +6,8 @@ early concatenation (b) and grouped convolution (c) are equivalent, so weights c
 with random, non-trivial BatchNorm statistics in inference mode, for identity, projection and
 strided blocks and a small whole network. Also: ``convert``'s errors, and ``layers.Conv2D``
 (each implementation) against ``keras.layers.Conv2D(groups=...)``: outputs, gradients, weight
-files and ``.keras`` round trips (README, "Performance", on why the layer exists).
+files and ``.keras`` round trips (README, "Performance", on why the layer exists). On every Keras
+backend; TensorFlow's own implementations ("native", "split") on TensorFlow only.
 """
 
 import itertools
@@ -14,7 +15,7 @@ import itertools
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from backends import BACKEND, gradients, to_numpy
 
 from resnext_edu import blocks, complexity, equivalence, introspect, layers, models
 
@@ -43,12 +44,12 @@ def block_model(form, in_channels, filters, cardinality, width, strides, side=8)
 
 
 def max_difference(model_1, model_2, x):
-    return float(np.max(np.abs(np.asarray(model_1(x, training=False)) - np.asarray(model_2(x, training=False)))))
+    return float(np.max(np.abs(to_numpy(model_1(x, training=False)) - to_numpy(model_2(x, training=False)))))
 
 
 def assert_same_function(model_1, model_2, x):
     """max |y1 - y2| < 1e-4 for outputs of order 1; float32 rounding grows with the outputs' size."""
-    scale = max(1.0, float(np.max(np.abs(np.asarray(model_1(x, training=False))))))
+    scale = max(1.0, float(np.max(np.abs(to_numpy(model_1(x, training=False))))))
     assert max_difference(model_1, model_2, x) < TOLERANCE * scale
 
 
@@ -116,7 +117,7 @@ def test_block_sources_are_not_trivial(block_sources):
     shape, sources = block_sources
     x = sample(shape)
     assert max_difference(sources["a"], sources["c"], x) > 1e-2
-    assert float(np.std(np.asarray(sources["c"](x, training=False)))) > 1e-2
+    assert float(np.std(to_numpy(sources["c"](x, training=False)))) > 1e-2
 
 
 def test_converted_form_a_has_per_path_layers(block_sources):
@@ -249,15 +250,19 @@ def test_convert_rejects_unknown_form(block_sources, form):
 
 
 def implementation_param(name):
-    marks = []
-    if name == "native":
-        marks = pytest.mark.skipif(
-            not layers.native_grouped_conv_works(), reason="TensorFlow's conv ops reject grouped kernels on this device"
-        )
+    """``name`` as a parameter: TensorFlow's own implementations are tested on TensorFlow only."""
+    if name in ("auto", "keras"):
+        return pytest.param(name)
+    marks = [pytest.mark.tensorflow_only(f"layers.Conv2D's {name!r} implementation runs TensorFlow's conv ops")]
+    if name == "native" and BACKEND == "tensorflow":
+        rejected = not layers.native_grouped_conv_works()
+        marks.append(pytest.mark.skipif(rejected, reason="TensorFlow's conv ops reject grouped kernels on this device"))
     return pytest.param(name, marks=marks)
 
 
 IMPLEMENTATIONS = [implementation_param(name) for name in ("native", "split", "keras")]
+#: The library's layer computed otherwise than Keras' own op: TensorFlow's "split", or the backend's "auto".
+OWN_IMPLEMENTATIONS = [implementation_param(name) for name in ("split", "auto")]
 
 
 def conv_pair(implementation, strides, groups=4, filters=8, padding="same", use_bias=True):
@@ -279,26 +284,23 @@ def conv_pair(implementation, strides, groups=4, filters=8, padding="same", use_
 @pytest.mark.parametrize("padding", ["same", "valid"])
 def test_group_conv_outputs_equal_stock_conv(implementation, strides, padding):
     ours, stock = conv_pair(implementation, strides, padding=padding)
-    x = tf.constant(sample((9, 9, 8)))
-    y_ours, y_stock = ours(x), stock(x)
+    x = sample((9, 9, 8))
+    y_ours, y_stock = to_numpy(ours(x)), to_numpy(stock(x))
     assert y_ours.shape == y_stock.shape
-    assert float(tf.reduce_max(tf.abs(y_ours - y_stock))) < TOLERANCE
+    assert float(np.max(np.abs(y_ours - y_stock))) < TOLERANCE
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("strides", [1, 2])
 def test_group_conv_gradients_equal_stock_conv(implementation, strides):
     ours, stock = conv_pair(implementation, strides, use_bias=False)
-    x = tf.constant(sample((9, 9, 8)))
-    upstream = tf.constant(np.random.default_rng(4).standard_normal(stock(x).shape).astype("float32"))
-    grads = []
-    for layer in (ours, stock):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(layer(x) * upstream)
-        grads.append(tape.gradient(loss, [x, layer.kernel]))
+    x = sample((9, 9, 8))
+    upstream = np.random.default_rng(4).standard_normal(stock(x).shape).astype("float32")
+    grads = [gradients(layer, x, upstream) for layer in (ours, stock)]
+    assert float(np.max(np.abs(grads[1][1]))) > 0.1  # the gradients compared are not vacuous
     for g_ours, g_stock in zip(*grads, strict=True):
-        assert float(tf.reduce_max(tf.abs(g_ours - g_stock))) < TOLERANCE
+        assert g_ours.shape == g_stock.shape
+        assert float(np.max(np.abs(g_ours - g_stock))) < TOLERANCE
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
@@ -312,6 +314,19 @@ def test_group_conv_rejects_unknown_implementation():
         layers.Conv2D(8, 3, groups=2, implementation="xla")
 
 
+def test_tensorflows_implementations_are_refused_on_other_backends():
+    """``auto`` picks TensorFlow's native op on TensorFlow, the backend's own elsewhere; asking for TensorFlow's is an
+    error before anything is built on JAX or PyTorch."""
+    if BACKEND == "tensorflow":
+        assert layers.resolve_implementation("auto") in ("native", "split")
+        assert layers.Conv2D(8, 3, groups=2, implementation="split").implementation == "split"
+        return
+    assert layers.resolve_implementation("auto") not in ("native", "split")
+    for name in ("native", "split"):
+        with pytest.raises(ValueError, match=f"'{name}' needs the TensorFlow backend; this is '{BACKEND}'"):
+            layers.Conv2D(8, 3, groups=2, implementation=name)
+
+
 def _one_conv_model(conv_class, **kwargs):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((9, 9, 8), name="x")
@@ -319,8 +334,9 @@ def _one_conv_model(conv_class, **kwargs):
     return keras.Model(inputs, y, name="one_conv")
 
 
-def test_group_conv_weights_load_into_stock_conv(tmp_path):
-    ours = _one_conv_model(layers.Conv2D, implementation="split")
+@pytest.mark.parametrize("implementation", OWN_IMPLEMENTATIONS)
+def test_group_conv_weights_load_into_stock_conv(tmp_path, implementation):
+    ours = _one_conv_model(layers.Conv2D, implementation=implementation)
     stock = _one_conv_model(keras.layers.Conv2D, kernel_initializer="zeros")
     ours.save_weights(tmp_path / "w.weights.h5")
     stock.load_weights(tmp_path / "w.weights.h5")
@@ -328,23 +344,25 @@ def test_group_conv_weights_load_into_stock_conv(tmp_path):
     assert max_difference(ours, stock, x) < TOLERANCE
 
 
-def test_stock_conv_weights_load_into_group_conv(tmp_path):
+@pytest.mark.parametrize("implementation", OWN_IMPLEMENTATIONS)
+def test_stock_conv_weights_load_into_group_conv(tmp_path, implementation):
     stock = _one_conv_model(keras.layers.Conv2D)
-    ours = _one_conv_model(layers.Conv2D, implementation="split", kernel_initializer="zeros")
+    ours = _one_conv_model(layers.Conv2D, implementation=implementation, kernel_initializer="zeros")
     stock.save_weights(tmp_path / "w.weights.h5")
     ours.load_weights(tmp_path / "w.weights.h5")
     x = sample((9, 9, 8))
     assert max_difference(ours, stock, x) < TOLERANCE
 
 
-def test_group_conv_model_keras_file_round_trip(tmp_path):
-    model = _one_conv_model(layers.Conv2D, implementation="split")
+@pytest.mark.parametrize("implementation", OWN_IMPLEMENTATIONS)
+def test_group_conv_model_keras_file_round_trip(tmp_path, implementation):
+    model = _one_conv_model(layers.Conv2D, implementation=implementation)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
     layer = loaded.get_layer("grouped")
     assert isinstance(layer, layers.Conv2D)
-    assert (layer.groups, layer.implementation) == (4, "split")
+    assert (layer.groups, layer.implementation) == (4, implementation)
     assert max_difference(model, loaded, sample((9, 9, 8))) < 1e-6
 
 
@@ -378,7 +396,7 @@ def test_aggregated_depth2_equals_its_wide_twin(in_channels, filters):
             )
     wide = equivalence.depth2_to_wide(model)
     x = rng.normal(size=(2, 6, 6, in_channels)).astype("float32")
-    diff = np.max(np.abs(np.asarray(model(x, training=False)) - np.asarray(wide(x, training=False))))
+    diff = np.max(np.abs(to_numpy(model(x, training=False)) - to_numpy(wide(x, training=False))))
     assert diff < 1e-4
     assert not any(getattr(layer, "groups", 1) > 1 for layer in wide.layers)
     assert wide.get_layer("blk_conv1").filters == 12
@@ -440,7 +458,7 @@ def test_c1_at_a_quarter_of_the_output_is_the_resnet_bottleneck():
 # --- C = W is a depthwise convolution -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("implementation", ["native", "split", "keras"])
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize(
     "config",
     [

@@ -1,8 +1,10 @@
-"""``layers.BatchNormalization`` computes what Keras' layer does, in inference and in training."""
+"""``layers.BatchNormalization`` computes what Keras' layer does, in inference and in training (on every backend:
+TensorFlow's fused kernel there, Keras' own computation on JAX and PyTorch)."""
 
 import keras
 import numpy as np
 import pytest
+from backends import to_numpy
 
 from resnext_edu import layers
 
@@ -27,14 +29,60 @@ def _pair(channels=6):
 
 def test_inference_equals_keras_batchnorm():
     ours, stock, x = _pair()
-    np.testing.assert_allclose(ours(x, training=False), stock(x, training=False), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(ours(x, training=False)), to_numpy(stock(x, training=False)), atol=1e-5)
 
 
 def test_training_equals_keras_batchnorm_and_updates_the_same_statistics():
     ours, stock, x = _pair()
-    np.testing.assert_allclose(ours(x, training=True), stock(x, training=True), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(ours(x, training=True)), to_numpy(stock(x, training=True)), atol=1e-5)
     for a, b in zip(ours.get_weights(), stock.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_training_gradients_equal_keras_batchnorm():
+    import tensorflow as tf
+
+    ours, stock, x = _pair()
+    dy = np.random.default_rng(1).standard_normal(x.shape).astype("float32")
+    grads = []
+    for layer in (ours, stock):
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            loss = tf.reduce_sum(layer(xt, training=True) * dy)
+        grads.append(tape.gradient(loss, [xt, layer.gamma.value, layer.beta.value]))
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_a_frozen_layer_normalises_with_its_moving_statistics_even_in_training():
+    ours, stock, x = _pair()
+    ours.trainable = stock.trainable = False
+    before = ours.get_weights()
+    np.testing.assert_allclose(ours(x, training=True), stock(x, training=True), atol=1e-5)
+    for a, b in zip(ours.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_training_steps_of_a_model_match_the_stock_layer():
+    """A few SGD steps through ``train_on_batch`` (a compiled graph): same losses, same moving statistics."""
+
+    def model(bn_class):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((6, 6, 3))
+        y = keras.layers.Conv2D(8, 3, name="conv")(inputs)
+        y = keras.layers.GlobalAveragePooling2D()(bn_class(name="bn")(y))
+        m = keras.Model(inputs, keras.layers.Dense(2)(y))
+        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        return m
+
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((8, 6, 6, 3)).astype("float32"), rng.standard_normal((8, 2)).astype("float32")
+    ours, stock = model(layers.BatchNormalization), model(keras.layers.BatchNormalization)
+    for _ in range(3):
+        np.testing.assert_allclose(ours.train_on_batch(x, y), stock.train_on_batch(x, y), rtol=1e-4)
+    for a, b in zip(ours.get_layer("bn").get_weights(), stock.get_layer("bn").get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_non_4d_input_falls_back_to_keras():
@@ -58,3 +106,82 @@ def test_weight_files_interchange_with_the_stock_layer(tmp_path, direction):
     dst.load_weights(tmp_path / "w.weights.h5")
     for a, b in zip(src.get_weights(), dst.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+# --- Conv2D: every exact computation of a grouped convolution ---------------------------------------------------------
+
+
+def _grouped_pair(implementation, channels=32, groups=8, filters=32, strides=1):
+    """The library's Conv2D with ``implementation`` and the stock layer, same random weights, built on ``channels``."""
+    kwargs = dict(filters=filters, kernel_size=3, strides=strides, padding="same", groups=groups, use_bias=False)
+    ours, stock = layers.Conv2D(implementation=implementation, **kwargs), keras.layers.Conv2D(**kwargs)
+    for layer in (ours, stock):
+        layer.build((None, 7, 7, channels))
+    stock.set_weights([np.random.default_rng(3).standard_normal(stock.kernel.shape).astype("float32")])
+    ours.set_weights(stock.get_weights())
+    return ours, stock
+
+
+def test_merged_groups_hold_at_least_the_vector_width():
+    assert layers.merged_groups(128, 32) == 8  # ResNeXt-50's conv2 stage: 32 groups of 4 -> 8 of 16
+    assert layers.merged_groups(256, 32) == 16 and layers.merged_groups(512, 32) == 32  # 8 -> 16; 16 stays
+    assert layers.merged_groups(8, 4) == 1 and layers.merged_groups(96, 3, minimum=64) == 1  # no split fits: dense
+    assert layers.merged_groups(48, 6) == 3  # 6 groups of 8 -> 3 of 16
+
+
+def test_merge_kernel_is_block_diagonal():
+    kernel = np.random.default_rng(0).standard_normal((3, 3, 2, 8)).astype("float32")  # 4 groups of 2 -> 2 outputs
+    merged = keras.ops.convert_to_numpy(layers.merge_kernel(kernel, 4, 2))
+    assert merged.shape == (3, 3, 4, 8)
+    for out in range(8):
+        group, merged_group = out // 2, out // 4
+        for i in range(4):  # input channel i of the merged group
+            own = merged_group * 2 + i // 2 == group
+            np.testing.assert_array_equal(merged[:, :, i, out], kernel[:, :, i % 2, out] if own else 0)
+
+
+@pytest.mark.parametrize("implementation", ["merged", "dense", "dense-gradient"])
+@pytest.mark.parametrize("strides", [1, 2])
+def test_block_diagonal_convolutions_equal_the_grouped_one_with_their_gradients(implementation, strides):
+    import tensorflow as tf
+
+    ours, stock = _grouped_pair(implementation, strides=strides)
+    x = tf.constant(np.random.default_rng(4).standard_normal((2, 7, 7, 32)).astype("float32"))
+    grads, outputs = [], []
+    for layer in (ours, stock):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        outputs.append(y)
+        grads.append(tape.gradient(loss, [x, layer.kernel.value]))
+    np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-4)
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_depthwise_computes_one_channel_per_group():
+    ours, stock = _grouped_pair("depthwise", channels=16, groups=16, filters=32)
+    x = np.random.default_rng(5).standard_normal((2, 7, 7, 16)).astype("float32")
+    np.testing.assert_allclose(ours(x), stock(x), atol=1e-4)
+    wide, _ = _grouped_pair("depthwise", channels=16, groups=8, filters=16)
+    with pytest.raises(ValueError, match="needs one input channel per group; it has 2"):
+        wide(x)
+
+
+def test_implementations_are_checked_early():
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        layers.Conv2D(8, 3, groups=2, implementation="xla")
+    with pytest.raises(ValueError, match="needs channels_last data"):
+        layers.Conv2D(8, 3, groups=2, implementation="merged", data_format="channels_first")
+
+
+@pytest.mark.parametrize(
+    "backend, auto, refused", [("jax", "dense-gradient", "native"), ("torch", "keras", "dense-gradient")]
+)
+def test_auto_and_the_implementations_each_backend_allows(monkeypatch, backend, auto, refused):
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    assert layers.resolve_implementation("auto") == auto
+    assert layers.resolve_implementation("merged") == "merged"
+    with pytest.raises(ValueError, match=f"implementation='{refused}' needs the .*; this is '{backend}'"):
+        layers.resolve_implementation(refused)

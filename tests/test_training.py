@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from backends import BACKEND
 
 from resnext_edu import data, recipes, training
 
@@ -181,6 +182,7 @@ def test_side_by_side_takes_turns_and_resumes_each_model(pipelines, straight, tm
         training.train_side_by_side([models_["a"]], *pipelines, 1)
 
 
+@pytest.mark.tensorflow_only("tf.distribute")
 def test_train_in_a_strategy_scope_silently_without_validation(small, capsys):
     train_ds, _, _ = data.make_datasets(small, batch_size=128)
     result = training.train(
@@ -188,6 +190,17 @@ def test_train_in_a_strategy_scope_silently_without_validation(small, capsys):
     )
     assert result.epochs == [1] and set(result.history) == {"loss", "accuracy"}
     assert capsys.readouterr().out == ""
+
+
+def test_a_strategy_needs_tensorflow(small, monkeypatch):
+    """On JAX or PyTorch (here, on TensorFlow, a stand-in for them) a strategy is refused before the first step."""
+    backend = BACKEND
+    if backend == "tensorflow":
+        backend = "torch"
+        monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    train_ds, _, _ = data.make_datasets(small, batch_size=128)
+    with pytest.raises(RuntimeError, match=f"training with a strategy .*needs Keras' TensorFlow backend.*'{backend}'"):
+        training.train(tiny_model, train_ds, epochs=1, progress=False, strategy=tf.distribute.get_strategy())
 
 
 class Rates(keras.callbacks.Callback):

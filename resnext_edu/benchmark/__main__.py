@@ -1,0 +1,5 @@
+"""``python -m resnext_edu.benchmark``: see ``resnext_edu.benchmark.cli``."""
+
+from resnext_edu.benchmark.cli import main
+
+main()
