@@ -11,11 +11,13 @@ import difflib
 
 from resnext_edu.exercises import (
     cardinality_vs_width,
+    extremes_of_cardinality,
     imagenet_weights,
     paper_results,
     pitfalls,
     resnet_bottleneck,
     scaling_out,
+    speed,
     split_transform_merge,
     start_here,
     three_forms,
@@ -33,7 +35,9 @@ CHAPTERS = (
     whole_network,
     paper_results,
     imagenet_weights,
+    speed,
     pitfalls,
+    extremes_of_cardinality,
     scaling_out,
 )
 
