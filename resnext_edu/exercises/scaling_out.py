@@ -93,8 +93,7 @@ EXERCISES = (
             ),
             answer_is(
                 lambda: _paper_cifar(scale=False),
-                "The batch is right; now scale the learning rate with it, linearly from the paper's rate at its "
-                "batch.",
+                "The batch is right; now scale the learning rate with it, linearly from the paper's rate at its batch.",
                 compare=close(rel=1e-9),
             ),
             answer_is(
