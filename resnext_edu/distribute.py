@@ -42,11 +42,11 @@ from resnext_edu.cluster import tf_config
 STRATEGIES = ("mirrored", "multi-worker", "tpu", "default")
 
 #: How far (relative) the last epoch's training loss of a two-replica run may land from the single-device run of the
-#: same seed and weights. Measured on the run of the chapter on scaling out (the training chapter's 4x8d network, the
-#: first 512 training digits, batch 64, 2 epochs, AdamW): 3.0, 0.4, 0.6 and 6.2 % for seeds 0-3 with per-replica
-#: BatchNorm, 1.4, 0.7 and 0.1 % for seeds 0-2 with synchronised BatchNorm; repeated runs of seed 0 gave 2.7-3.0 % (the
-#: single-device run itself is not bit-reproducible on a CPU: its loss moved by 0.3 %). Float32 round-off that the
-#: steps amplify is left even when synchronised. A change of seed moves the same loss by up to 16 %.
+#: same seed and weights. Measured on the scaling-out chapter's run (a 4x8d CIFAR-style ResNeXt, the first 512 training
+#: digits, batch 64, 2 epochs, AdamW): 3.0, 0.4, 0.6 and 6.2 % for seeds 0-3 with per-replica BatchNorm, 1.4, 0.7 and
+#: 0.1 % for seeds 0-2 with synchronised BatchNorm; repeated runs of seed 0 gave 2.7-3.0 % (the single-device run itself
+#: is not bit-reproducible on a CPU: its loss moved by 0.3 %). Float32 round-off that the steps amplify is left even
+#: when synchronised. A change of seed moves the same loss by up to 16 %.
 LOSS_TOLERANCE = 0.10
 
 _TOO_LATE = (
