@@ -11,10 +11,15 @@ import difflib
 
 from resnext_edu.exercises import (
     cardinality_vs_width,
+    extremes_of_cardinality,
+    imagenet_weights,
     inside_resnext,
+    paper_results,
     pitfalls,
     resnet_bottleneck,
     resnet_vs_resnext,
+    scaling_out,
+    speed,
     split_transform_merge,
     start_here,
     three_forms,
@@ -30,9 +35,14 @@ CHAPTERS = (
     three_forms,
     cardinality_vs_width,
     whole_network,
+    paper_results,
+    imagenet_weights,
     resnet_vs_resnext,
     inside_resnext,
+    speed,
     pitfalls,
+    extremes_of_cardinality,
+    scaling_out,
 )
 
 #: Every exercise by key.
