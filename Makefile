@@ -65,7 +65,7 @@ book: $(STAMP)
 # On 2 cores this takes the suite from 10 to 6.5 minutes; TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 test: lint reader datasets
-	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile --durations=30
 	$(MAKE) --no-print-directory test-backends
 
 # The library's unit tests (those not marked slow) on Keras' other two backends, one process each, side by side

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # may need: the install cell adds `resnext_edu` alone. Extend it only with a package Colab preinstalls.
 COLAB_PREINSTALLED = {
     "ipython": "the kernel's own IPython (IPython.display)",
+    "h5py": "HDF5 files: Keras saves weights with it, resnext_edu.backup checks them",
     "ipywidgets": "widgets; Colab ships 7.x, the book's widgets work with 7 and 8",
     "matplotlib": "figures",
     "numpy": "arrays",
