@@ -86,7 +86,7 @@ def block_activations(model, block, images):
     channels [i*d, (i+1)*d)."""
     block_paths(model, block)
     probe = keras.Model(model.input, model.get_layer(names.layer_name(block, "relu2")).output)
-    return np.asarray(probe(np.asarray(images), training=False))
+    return keras.ops.convert_to_numpy(probe(np.asarray(images), training=False))
 
 
 def path_activations(model, block, path, images):

@@ -7,6 +7,7 @@ import keras
 import matplotlib
 import numpy as np
 import pytest
+from backends import to_numpy
 
 from resnext_edu import equivalence, inside, models
 
@@ -76,7 +77,7 @@ def test_path_filters_are_the_paths_own_3x3_kernels(resnext, form_a):
 
 def test_path_activations_are_the_paths_own_maps(resnext, form_a, images):
     probe = keras.Model(form_a.input, form_a.get_layer("conv3_block1_path3_relu2").output)
-    expected = np.asarray(probe(images, training=False))
+    expected = to_numpy(probe(images, training=False))
     got = inside.path_activations(resnext, "conv3_block1", 2, images)
     assert got.shape == (16, 7, 7, 10)
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
@@ -88,14 +89,14 @@ def test_removing_a_path_is_zeroing_its_last_1x1_and_is_undone_after(resnext, fo
     saved = layer.get_weights()
     layer.set_weights([np.zeros_like(saved[0])])
     try:
-        expected = np.asarray(form_a(images, training=False))
+        expected = to_numpy(form_a(images, training=False))
     finally:
         layer.set_weights(saved)
     p = inside.block_paths(resnext, "conv2_block1")
     with inside.removed(resnext, {"conv2_block1": p.channels(1)}):
-        got = np.asarray(resnext(images, training=False))
+        got = to_numpy(resnext(images, training=False))
     np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
-    assert not np.allclose(got, np.asarray(resnext(images, training=False)), atol=1e-3)  # the path mattered
+    assert not np.allclose(got, to_numpy(resnext(images, training=False)), atol=1e-3)  # the path mattered
     np.testing.assert_array_equal(resnext.get_layer("conv2_block1_conv3").get_weights()[0], before)
     with pytest.raises(ValueError, match="channels of conv2_block1 must lie in 0..19"):
         with inside.removed(resnext, {"conv2_block1": [20]}):
@@ -116,7 +117,7 @@ def test_weight_norms_split_each_layer_by_path(resnext, form_a):
 
 
 def test_ablation_tries_every_choice_of_paths_and_matching_channels_of_a_resnet(resnext, images):
-    labels = np.asarray(resnext(images, training=False)).argmax(-1)  # the intact network is right on all of them
+    labels = to_numpy(resnext(images, training=False)).argmax(-1)  # the intact network is right on all of them
     curve = inside.ablation(resnext, "conv2_block1", images, labels)
     assert sorted(curve) == [0, 5, 10, 15, 20] and [len(v) for v in curve.values()] == [1, 4, 6, 4, 1]
     assert curve[0] == [1.0]
@@ -144,7 +145,7 @@ def test_figures(resnext, images):
 
 
 def test_ablation_everywhere_removes_paths_in_every_block_and_as_many_resnet_channels(resnext, images):
-    labels = np.asarray(resnext(images, training=False)).argmax(-1)
+    labels = to_numpy(resnext(images, training=False)).argmax(-1)
     curve = inside.ablation_everywhere(resnext, images, labels, draws=2, seed=0)
     assert sorted(curve) == [0, 1, 2, 3, 4] and [len(v) for v in curve.values()] == [1, 2, 2, 2, 1]
     assert curve[0] == [1.0]
