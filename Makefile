@@ -62,7 +62,7 @@ book: $(STAMP)
 
 # lint first: CI (.ci/run) runs `make test`, so it checks the lint too. The tests run in TEST_WORKERS processes
 # (pytest-xdist); --dist loadfile keeps each test file, and each chapter's cells, together and in order in one of them.
-# On 2 cores this takes the suite from 10 to 6.5 minutes; TEST_WORKERS=0 runs everything in one process.
+# TEST_WORKERS=0 runs everything in one process. How long `make test` takes, and where the time goes: README.
 TEST_WORKERS ?= 2
 test: lint reader datasets
 	$(BIN)/python -m pytest --nbval -n $(TEST_WORKERS) --dist loadfile --durations=30
