@@ -19,7 +19,11 @@ them). ``implementation``:
 "native" and "split" need TensorFlow, "dense-gradient" TensorFlow or JAX; the others run on every backend.
 ``resolve_implementation("auto")`` picks "native" on TensorFlow when a one-off check on the device
 (``native_grouped_conv_works``) shows that it computes grouped convolutions and their gradients exactly, else
-"split"; "dense-gradient" on JAX; Keras' op on PyTorch (whose grouped convolution is oneDNN's).
+"merged" ("depthwise" for groups of one channel), which is faster than "split" there; "dense-gradient" on JAX;
+Keras' op on PyTorch (whose grouped convolution is oneDNN's). TensorFlow's CPU builds compute grouped gradients only
+with oneDNN's kernels, which they turn on by default only on processors with AVX-512's neural-network instructions
+(``TF_ENABLE_ONEDNN_OPTS=1`` turns them on elsewhere): without them "native" is refused with a ``ValueError``, and
+"merged" and "dense-gradient", which run grouped kernels too, compute them group by group.
 """
 
 import functools
@@ -88,10 +92,14 @@ def _split_conv(x, kernel, groups, strides, padding, dilations):
 
 
 def _conv(x, kernel, strides, padding, dilations):
-    """A convolution whose groups are read off the kernel: TensorFlow's op, or Keras' on other backends."""
+    """A convolution whose groups are read off the kernel: TensorFlow's op (group by group where its grouped op is
+    not exact on this device), or Keras' on other backends."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
+        groups = x.shape[-1] // kernel.shape[2]
+        if groups > 1 and not native_grouped_conv_works():
+            return _split_conv(x, kernel, groups, strides, padding.upper(), dilations)
         return tf.nn.conv2d(x, kernel, strides, padding.upper(), dilations=dilations)
     return keras.ops.conv(x, kernel, strides, padding, dilation_rate=dilations)
 
@@ -129,8 +137,24 @@ def merge_kernel(kernel, groups, merged):
     return keras.ops.reshape(blocks, (kh, kw, p * per, out))
 
 
-def resolve_implementation(implementation="auto"):
-    """The computation ``Conv2D`` uses for ``implementation`` on this backend and device."""
+def _runs_here(implementation, backend):
+    """Whether ``implementation`` (not "auto") runs on ``backend`` and this device (any group width)."""
+    if backend not in _NEEDS.get(implementation, (backend,)):
+        return False
+    return implementation != "native" or native_grouped_conv_works()
+
+
+def usable_implementations(group_width=None):
+    """The implementations (not "auto") that run on this backend and device; "depthwise" only for
+    ``group_width`` = 1 (one input channel per group)."""
+    backend = keras.backend.backend()
+    return tuple(i for i in IMPLEMENTATIONS[1:] if _runs_here(i, backend) and (i != "depthwise" or group_width == 1))
+
+
+def resolve_implementation(implementation="auto", group_width=None):
+    """The computation ``Conv2D`` uses for ``implementation`` on this backend and device; ``group_width``: the
+    input channels per group, if known (on TensorFlow without an exact native op, "auto" takes "depthwise" for 1,
+    else "merged": fewer, wider groups, convolved one by one)."""
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {implementation!r}.")
     backend = keras.backend.backend()
@@ -141,12 +165,22 @@ def resolve_implementation(implementation="auto"):
                 f"implementation={implementation!r} needs the {' or '.join(_NEEDS[implementation])} backend; this "
                 f"is {backend!r}. Use one of {here}."
             )
+        if not _runs_here(implementation, backend):
+            here = ", ".join(repr(i) for i in ("auto", *usable_implementations()))
+            raise ValueError(
+                "implementation='native' needs TensorFlow's grouped convolution and its gradients, which TensorFlow "
+                "does not compute exactly on this device (native_grouped_conv_works() is False: on a CPU, its "
+                "oneDNN kernels are off, as they are by default without AVX-512's neural-network instructions; "
+                f"TF_ENABLE_ONEDNN_OPTS=1, set before TensorFlow is imported, turns them on). Use one of {here}."
+            )
         return implementation
     if backend == "jax":
         return "dense-gradient"
     if backend != "tensorflow":
         return "keras"
-    return "native" if native_grouped_conv_works() else "split"
+    if native_grouped_conv_works():
+        return "native"
+    return "depthwise" if group_width == 1 else "merged"
 
 
 def convolve(inputs, kernel, groups, strides, padding, dilations, implementation):

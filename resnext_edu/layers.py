@@ -20,6 +20,7 @@ from resnext_edu.grouped import (  # noqa: F401 (public here: the implementation
     merged_groups,
     native_grouped_conv_works,
     resolve_implementation,
+    usable_implementations,
 )
 
 
@@ -35,7 +36,7 @@ class Conv2D(keras.layers.Conv2D):
         self.implementation = implementation
 
     def convolution_op(self, inputs, kernel):
-        impl = resolve_implementation(self.implementation)
+        impl = resolve_implementation(self.implementation, group_width=kernel.shape[2])
         if self.groups == 1 or impl == "keras" or self.data_format != "channels_last":
             return super().convolution_op(inputs, kernel)
         return grouped.convolve(inputs, kernel, self.groups, self.strides, self.padding, self.dilation_rate, impl)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from backends import BACKEND, gradients, to_numpy
 
-from resnext_edu import layers
+from resnext_edu import grouped, layers
 
 
 def _pair(channels=6):
@@ -182,3 +182,45 @@ def test_auto_and_the_implementations_each_backend_allows(monkeypatch, backend, 
     assert layers.resolve_implementation("merged") == "merged"
     with pytest.raises(ValueError, match=f"implementation='{refused}' needs the .*; this is '{backend}'"):
         layers.resolve_implementation(refused)
+
+
+# --- TensorFlow on a device whose grouped op is not exact (e.g. a CPU without oneDNN: no AVX-512) ---------------------
+
+
+@pytest.fixture
+def native_op(monkeypatch, request):
+    """Whether TensorFlow's grouped op counts as exact here (grouped.native_grouped_conv_works), forced either way:
+    both kinds of machine are tested on whichever this is."""
+    monkeypatch.setattr(grouped, "native_grouped_conv_works", lambda device="": request.param)
+    return request.param
+
+
+@pytest.mark.tensorflow_only("TensorFlow's native grouped op and its fallbacks")
+@pytest.mark.parametrize("native_op", [True, False], indirect=True, ids=["native-exact", "native-not-exact"])
+def test_auto_takes_the_native_op_only_where_it_is_exact(native_op):
+    assert layers.resolve_implementation("auto", group_width=4) == ("native" if native_op else "merged")
+    assert layers.resolve_implementation("auto", group_width=1) == ("native" if native_op else "depthwise")
+    usable = layers.usable_implementations()
+    assert ("native" in usable) == native_op and "split" in usable and "depthwise" not in usable
+    assert "depthwise" in layers.usable_implementations(group_width=1)
+    if native_op:
+        assert layers.Conv2D(8, 3, groups=2, implementation="native").implementation == "native"
+    else:
+        with pytest.raises(ValueError, match="implementation='native' needs TensorFlow's grouped convolution.*'split'"):
+            layers.Conv2D(8, 3, groups=2, implementation="native")
+
+
+@pytest.mark.tensorflow_only("TensorFlow's fallbacks where its grouped op is not exact")
+@pytest.mark.parametrize("native_op", [False], indirect=True, ids=["native-not-exact"])
+@pytest.mark.parametrize(
+    ("implementation", "groups"), [("auto", 8), ("auto", 32), ("merged", 8), ("dense-gradient", 8)]
+)
+def test_without_the_native_op_every_implementation_computes_group_by_group(native_op, implementation, groups):
+    """Also "merged" and "dense-gradient", which convolve grouped kernels: without an exact native op, per group."""
+    ours, stock = _grouped_pair(implementation, groups=groups)
+    x = np.random.default_rng(6).standard_normal((2, 7, 7, 32)).astype("float32")
+    y = to_numpy(stock(x))
+    np.testing.assert_allclose(to_numpy(ours(x)), y, atol=1e-4)
+    upstream = np.random.default_rng(7).standard_normal(y.shape).astype("float32")
+    for a, b in zip(gradients(ours, x, upstream), gradients(stock, x, upstream), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-3)

@@ -75,11 +75,12 @@ from resnext_edu.benchmark.networks import (
 from resnext_edu.benchmark.profiler import profile
 from resnext_edu.benchmark.protocol import FOLDED, MODES, Results, device
 from resnext_edu.benchmark.reports import describe, describe_machine, machine, profile_table, table
-from resnext_edu.benchmark.sweeps import DEPTHWISE, EQUAL_MACS, block_sweep, conv_sweep
+from resnext_edu.benchmark.sweeps import DEPTHWISE, EQUAL_MACS, KERAS_DEPTHWISE, block_sweep, conv_sweep
 
 __all__ = [
     "VARIANTS", "PYTORCH_VARIANTS", "MODES", "FOLDED", "RUN_MODES", "NETWORKS", "SLOW", "SKIPPED_SLOW",
-    "CIFAR_SMALL", "DEPTHWISE", "EQUAL_MACS", "Network", "Settings", "Results", "settings", "build", "device", "run",
+    "CIFAR_SMALL", "DEPTHWISE", "KERAS_DEPTHWISE", "EQUAL_MACS", "Network", "Settings", "Results", "settings",
+    "build", "device", "run",
     "conv_sweep", "block_sweep", "describe", "table", "machine", "describe_machine", "profile", "profile_table",
     "plot_results", "plot_sweep", "parser", "parse", "main",
 ]  # fmt: skip

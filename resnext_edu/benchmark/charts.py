@@ -11,7 +11,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 from resnext_edu import style
 from resnext_edu.benchmark.protocol import FOLDED
 from resnext_edu.benchmark.reports import describe, number
-from resnext_edu.benchmark.sweeps import DEPTHWISE
+from resnext_edu.benchmark.sweeps import KERAS_DEPTHWISE
 
 #: Inference and training as the book's charts draw them, and folded inference in the palette's green.
 _MODE_COLORS = {**style.MODE_COLORS, FOLDED: style.GREEN}
@@ -95,7 +95,7 @@ def plot_results(results, ax=None, title=None):
 def plot_sweep(results, ax=None, title=None):
     """Images/s of each conv (``conv_sweep``) or block (``block_sweep``) against its groups C, relative to the first.
 
-    One line per mode and op (markers only for an op measured at a single C, e.g. ``DEPTHWISE``); the grey
+    One line per mode and op (markers only for an op measured at a single C, e.g. Keras' ``DepthwiseConv2D``); the grey
     dashed line is the speed-up the multiply-adds predict (first conv's over each conv's): flat for the equal-cost
     sweep (``EQUAL_MACS``), rising as 1/C at a fixed group width. Returns the Figure.
     """
@@ -142,7 +142,7 @@ def plot_sweep(results, ax=None, title=None):
                 lw=1.8,
                 marker="*" if single else markers.get(op, "o"),
                 markersize=10 if single else 5,
-                label=f"{m}, " + (f"'{op}' op" if op not in ("dense", DEPTHWISE) else f"{op}"),
+                label=f"{m}, " + (f"'{op}' op" if op not in ("dense", KERAS_DEPTHWISE) else f"{op}"),
             )
             offset = (9, 0) if single else (0, 7) if m == "inference" else (0, -8)
             ax.annotate(

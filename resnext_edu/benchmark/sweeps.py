@@ -13,6 +13,9 @@ from resnext_edu.benchmark import protocol
 
 #: The sweeps' name for Keras' ``DepthwiseConv2D`` (groups = channels), beside ``layers.IMPLEMENTATIONS``.
 DEPTHWISE = "depthwise"
+#: How ``config["specs"]`` records that op: apart from the library's own "depthwise" implementation, which
+#: ``"auto"`` takes for one channel per group on TensorFlow without an exact native grouped op.
+KERAS_DEPTHWISE = "DepthwiseConv2D"
 
 #: Equal multiply-adds, more and thinner groups: (channels, groups) with channels**2 / groups = 64**2.
 EQUAL_MACS = ((64, 1), (128, 4), (256, 16), (512, 64), (1024, 256))
@@ -60,7 +63,7 @@ def conv_sweep(
                 f"the {DEPTHWISE!r} conv (Keras' DepthwiseConv2D) needs groups = channels; got {c} channels in {g} "
                 "groups."
             )
-        resolved = DEPTHWISE if impl == DEPTHWISE else layers.resolve_implementation(impl)  # validates
+        resolved = KERAS_DEPTHWISE if impl == DEPTHWISE else layers.resolve_implementation(impl, c // g)  # validates
         parsed.append((f"C={g}, {c} ch" + (f", {impl}" if len(spec) == 3 else ""), c, g, impl, resolved))
     protocol.check_specs(parsed, "(channels, groups)")
     size, batch = positive_int("image_size", image_size), positive_int("batch_size", batch_size)
@@ -144,9 +147,9 @@ def block_sweep(
 
     labels, setups, done = {}, {}, []
     for name, c, d, depthwise in parsed:
-        op = DEPTHWISE if depthwise else "dense" if c == 1 else resolved
+        op = KERAS_DEPTHWISE if depthwise else "dense" if c == 1 else layers.resolve_implementation(implementation, d)
         done.append(dict(name=name, cardinality=c, bottleneck_width=d, groups=c, implementation=op))
-        named = {"dense": "dense", DEPTHWISE: "depthwise (Keras' DepthwiseConv2D)"}
+        named = {"dense": "dense", KERAS_DEPTHWISE: "depthwise (Keras' DepthwiseConv2D)"}
         how = named.get(op, f"in {c} groups of {d}, '{op}' op")
         labels[name] = f"block, 1x1 to {c * d}, 3x3 {how}, 1x1 to {channels}"
 
