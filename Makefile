@@ -75,7 +75,7 @@ test-backends: $(STAMP) datasets
 	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix test-backend-,$(BACKENDS))
 
 test-backend-jax test-backend-torch: test-backend-%: $(STAMP)
-	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:xdist -m "not slow and not heavy" $(BACKEND_TESTS)
+	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:xdist -m "not slow and not heavy" --durations=10 $(BACKEND_TESTS)
 
 # The library tests that run Keras (the others, pure Python or about the book, run once, on TensorFlow).
 PURE_TESTS    = $(addprefix tests/test_,$(addsuffix .py,complexity exercises package paper_plots progress prose_numbers \
