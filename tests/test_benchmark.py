@@ -32,6 +32,10 @@ def tiny_block(tmp_path_factory):
     return out.getvalue(), json.loads(path.read_text()), err.getvalue()
 
 
+#: ``TINY`` as ``run``'s keywords.
+TINY_RUN = dict(image_size=8, rounds=1, steps=1, warmup=0, cardinality=2, bottleneck_width=4)
+
+
 def _rows(text):
     """{variant: cells} of the Markdown table in ``text``."""
     rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ")]
@@ -552,3 +556,19 @@ def test_pytorch_variants_run_beside_the_librarys():
     arch = complexity.imagenet_architecture(50, 2, 4, 10, 32)
     assert results.macs["torch-resnext"] == complexity.architecture_macs(arch)
     assert results.macs["torch-resnet"] == results.macs["resnet"]
+
+
+@pytest.mark.slow  # starts a process per other backend
+@pytest.mark.tensorflow_only("the other backends' variants run beside TensorFlow's, each in a process of its own")
+def test_the_library_on_other_backends_runs_in_the_same_rounds(monkeypatch):
+    others = benchmark.backends.available()
+    assert set(others) <= set(benchmark.backends.BACKENDS) and "torch" in others  # the test set-up installs both
+    variants = ["resnet", "auto", *(f"{v}@{b}" for b in others for v in ("resnet", "auto"))]
+    results = benchmark.run(variants, ["inference", "train"], network="block", **TINY_RUN)
+    assert results.variants == variants and results.modes() == ["inference", "train"]
+    assert all(results.median(v, m) > 0 for v in variants for m in ("inference", "train"))
+    assert len({results.macs[v] for v in variants if v.startswith("auto")}) == 1  # the same block on every backend
+    assert "on Keras' torch backend" in _rows(benchmark.table(results))["auto@torch"][1]
+    monkeypatch.setattr(benchmark.backends, "available", lambda: [])
+    with pytest.raises(ValueError, match=r"Keras' jax backend need it installed \(pip install jax\)"):
+        benchmark.run(["resnet", "auto@jax"], "inference", network="block", **TINY_RUN)

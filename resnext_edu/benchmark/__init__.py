@@ -51,14 +51,20 @@ torchvision's ResNet and ResNeXt of the same C x d, timed in the same interleave
 (``--profile MODE``): instead of timing, milliseconds per step of each variant's TensorFlow ops by kind of layer
 (``profiler``), to see where two networks of equal multiply-adds spend different times.
 
+Keras' other backends (``--variants resnet,auto,resnet@jax,auto@jax,resnet@torch,auto@torch``,
+``BACKEND_VARIANTS``; where jax or torch is installed): the library's ResNet and ``auto`` built on that backend,
+each in a process of its own, timed in the same interleaved rounds (``backends``).
+
 Modules: ``protocol`` (the measurement, ``Results``), ``networks`` (what ``run`` builds and times), ``sweeps``,
 ``reports`` (``describe``, ``table``, ``machine``, ``profile_table``), ``charts`` (``plot_results``,
-``plot_sweep``), ``profiler``, ``pytorch``, ``cli``.
+``plot_sweep``), ``profiler``, ``pytorch``, ``backends``, ``cli``.
 """
 
+from resnext_edu.benchmark import backends
 from resnext_edu.benchmark.charts import plot_results, plot_sweep
 from resnext_edu.benchmark.cli import main, parse, parser
 from resnext_edu.benchmark.networks import (
+    BACKEND_VARIANTS,
     CIFAR_SMALL,
     NETWORKS,
     PYTORCH_VARIANTS,
@@ -78,7 +84,8 @@ from resnext_edu.benchmark.reports import describe, describe_machine, machine, p
 from resnext_edu.benchmark.sweeps import DEPTHWISE, EQUAL_MACS, KERAS_DEPTHWISE, block_sweep, conv_sweep
 
 __all__ = [
-    "VARIANTS", "PYTORCH_VARIANTS", "MODES", "FOLDED", "RUN_MODES", "NETWORKS", "SLOW", "SKIPPED_SLOW",
+    "VARIANTS", "PYTORCH_VARIANTS", "BACKEND_VARIANTS", "backends", "MODES", "FOLDED", "RUN_MODES", "NETWORKS",
+    "SLOW", "SKIPPED_SLOW",
     "CIFAR_SMALL", "DEPTHWISE", "KERAS_DEPTHWISE", "EQUAL_MACS", "Network", "Settings", "Results", "settings",
     "build", "device", "run",
     "conv_sweep", "block_sweep", "describe", "table", "machine", "describe_machine", "profile", "profile_table",

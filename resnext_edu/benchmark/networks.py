@@ -12,7 +12,7 @@ import numpy as np
 
 from resnext_edu import blocks, complexity, models
 from resnext_edu._checks import one_of, positive_int
-from resnext_edu.benchmark import protocol, pytorch
+from resnext_edu.benchmark import backends, protocol, pytorch
 from resnext_edu.layers import resolve_implementation
 
 #: The small CIFAR network of the training chapter: ``models.resnext_cifar(C, d, **CIFAR_SMALL)``.
@@ -28,6 +28,7 @@ class Variant:
     implementation: str = "auto"
     reference: bool = False  # the ResNet of equal cost (C=1) instead of the ResNeXt
     pytorch: bool = False  # torchvision's network (``benchmark.pytorch``) instead of the library's
+    backend: str | None = None  # the library's network on this other Keras backend (``benchmark.backends``)
 
 
 _VARIANTS = {
@@ -42,9 +43,16 @@ _VARIANTS = {
     "auto": Variant("what form='auto' builds on this device", "auto"),
     "torch-resnet": Variant("the ResNet in PyTorch (torchvision)", reference=True, pytorch=True),
     "torch-resnext": Variant("the ResNeXt in PyTorch (torchvision)", pytorch=True),
+    **{
+        f"{base}@{b}": Variant(f"{what}, on Keras' {b} backend", "auto", reference=base == "resnet", backend=b)
+        for b in backends.BACKENDS
+        for base, what in (("resnet", "the ResNet"), ("auto", "what form='auto' builds"))
+    },
 }
 #: What each variant of the library builds (``--variants``).
-VARIANTS = {name: v.description for name, v in _VARIANTS.items() if not v.pytorch}
+VARIANTS = {name: v.description for name, v in _VARIANTS.items() if not v.pytorch and not v.backend}
+#: The library's ResNet and ``auto`` on Keras' other backends (``benchmark.backends``: a process each).
+BACKEND_VARIANTS = {name: v.description for name, v in _VARIANTS.items() if v.backend}
 #: The same networks in PyTorch (``benchmark.pytorch``; needs torch and torchvision): ``run`` takes them too.
 PYTORCH_VARIANTS = {name: v.description for name, v in _VARIANTS.items() if v.pytorch}
 
@@ -258,6 +266,13 @@ def run(
         if not pytorch.available():
             raise ValueError("the PyTorch variants need torch and torchvision (pip install torch torchvision).")
 
+    missing = sorted({v.backend for v in map(_VARIANTS.get, wanted) if v.backend} - set(backends.available()))
+    if missing:
+        raise ValueError(
+            f"the variants on Keras' {' and '.join(missing)} backend need it installed "
+            f"(pip install {' '.join(missing)}); installed here: {', '.join(backends.available()) or 'neither'}."
+        )
+
     skipped, setups, xla = {}, {}, {}
     for variant, wanted_modes in wanted.items():
         v = _VARIANTS[variant]
@@ -272,6 +287,14 @@ def run(
             c, d = s.network.reference if v.reference else (s.cardinality, s.bottleneck_width)
             args = (s.depth, c, d, s.num_classes, x, y, measured, steps, warmup)
             setups[variant] = lambda args=args: pytorch.timed_model(*args)
+            continue
+
+        if v.backend:
+            base = variant.split("@")[0]
+            keys = ("depth", "cardinality", "bottleneck_width", "image_size", "batch_size", "num_classes")
+            config = {k: getattr(s, k) for k in keys}
+            args = (v.backend, base, s.network.name, config, x, y, measured, steps, warmup)
+            setups[variant] = lambda args=args: backends.timed_model(*args)
             continue
 
         def setup(variant=variant, measured=measured):

@@ -30,26 +30,30 @@ def available():
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "torchvision"))
 
 
-class _Child:
-    """A child process holding one torchvision network; ``step(mode)`` runs one step of it there."""
+class Child:
+    """A child process holding one network (``script`` run with ``spec``, the batch and ``env``); ``step(mode)``
+    runs one step of it there. ``info``: what the child said after "ready" (e.g. its multiply-adds)."""
 
-    def __init__(self, spec, x, y):
+    def __init__(self, spec, x, y, script=__file__, env=None, what="PyTorch"):
         self._dir = tempfile.TemporaryDirectory()
+        self._what = what
         data = os.path.join(self._dir.name, "batch.npz")
         np.savez(data, x=x, y=y)
         self._process = subprocess.Popen(
-            [sys.executable, __file__, json.dumps(dict(spec, data=data))],
+            [sys.executable, script, json.dumps(dict(spec, data=data))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         weakref.finalize(self, _stop, self._process, self._dir)
-        self._expect("ready")
+        self.info = self._expect("ready")
 
     def _expect(self, word):
         answer = self._process.stdout.readline().strip()
-        if answer != word:
-            raise RuntimeError(f"the PyTorch child process answered {answer!r} instead of {word!r}.")
+        if answer.split(" ", 1)[0] != word:
+            raise RuntimeError(f"the {self._what} child process answered {answer!r} instead of {word!r}.")
+        return answer.partition(" ")[2]
 
     def step(self, mode):
         self._process.stdin.write(mode + "\n")
@@ -67,7 +71,7 @@ def _stop(process, directory):
 def timed_model(depth, cardinality, bottleneck_width, num_classes, x, y, modes, steps, warmup):
     """``protocol.timed_model``'s triple for torchvision's ResNeXt-{depth} (C x d) on NumPy images ``x`` (NHWC)."""
     spec = dict(depth=depth, cardinality=cardinality, bottleneck_width=bottleneck_width, num_classes=num_classes)
-    child = _Child(spec, x, y)
+    child = Child(spec, x, y)
     arch = complexity.imagenet_architecture(depth, cardinality, bottleneck_width, num_classes, x.shape[1])
     calls = {m: (lambda m=m: child.step(m), steps, warmup) for m in modes}
     return calls, len(x), complexity.architecture_macs(arch)
