@@ -137,11 +137,23 @@ def merge_kernel(kernel, groups, merged):
     return keras.ops.reshape(blocks, (kh, kw, p * per, out))
 
 
+#: Implementations that also need something of the device: ``(check, what a refusal says it needs)``.
+_DEVICE_NEEDS = {
+    "native": (
+        lambda: native_grouped_conv_works(),
+        "TensorFlow's grouped convolution and its gradients, which TensorFlow does not compute exactly on this device "
+        "(native_grouped_conv_works() is False: on a CPU, its oneDNN kernels are off, as they are by default without "
+        "AVX-512's neural-network instructions; TF_ENABLE_ONEDNN_OPTS=1, set before TensorFlow is imported, turns "
+        "them on)",
+    ),
+}
+
+
 def _runs_here(implementation, backend):
     """Whether ``implementation`` (not "auto") runs on ``backend`` and this device (any group width)."""
     if backend not in _NEEDS.get(implementation, (backend,)):
         return False
-    return implementation != "native" or native_grouped_conv_works()
+    return implementation not in _DEVICE_NEEDS or _DEVICE_NEEDS[implementation][0]()
 
 
 def usable_implementations(group_width=None):
@@ -168,10 +180,7 @@ def resolve_implementation(implementation="auto", group_width=None):
         if not _runs_here(implementation, backend):
             here = ", ".join(repr(i) for i in ("auto", *usable_implementations()))
             raise ValueError(
-                "implementation='native' needs TensorFlow's grouped convolution and its gradients, which TensorFlow "
-                "does not compute exactly on this device (native_grouped_conv_works() is False: on a CPU, its "
-                "oneDNN kernels are off, as they are by default without AVX-512's neural-network instructions; "
-                f"TF_ENABLE_ONEDNN_OPTS=1, set before TensorFlow is imported, turns them on). Use one of {here}."
+                f"implementation={implementation!r} needs {_DEVICE_NEEDS[implementation][1]}. Use one of {here}."
             )
         return implementation
     if backend == "jax":

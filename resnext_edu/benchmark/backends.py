@@ -23,18 +23,15 @@ def available():
     return [b for b, module in BACKENDS.items() if importlib.util.find_spec(module) is not None]
 
 
-def timed_model(backend, variant, network, config, x, y, modes, steps, warmup, slow_modes=()):
+def timed_model(backend, variant, network, config, x, y, modes, steps, warmup):
     """``protocol.timed_model``'s triple for ``variant`` of ``network`` (``config``: ``settings``' keywords) built
-    on the Keras backend ``backend``, in a child process."""
+    on the Keras backend ``backend``, in a child process. (No variant timed this way is in ``networks.SLOW``.)"""
     from resnext_edu.benchmark import pytorch
 
-    spec = dict(
-        backend=backend, variant=variant, network=network, config=config, modes=modes, slow_modes=list(slow_modes)
-    )
+    spec = dict(backend=backend, variant=variant, network=network, config=config, modes=modes)
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
     child = pytorch.Child(spec, x, y, script=__file__, env=env, what=f"Keras ({backend})")
-    counts = {m: (1, min(warmup, 1)) if m in slow_modes else (steps, warmup) for m in modes}
-    calls = {m: (lambda m=m: child.step(m), *counts[m]) for m in modes}
+    calls = {m: (lambda m=m: child.step(m), steps, warmup) for m in modes}
     return calls, len(x), int(child.info)
 
 
@@ -54,9 +51,7 @@ def _serve(spec):
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model = s.build(spec["variant"])
-    calls, _, macs = protocol.timed_model(
-        model, data["x"], data["y"], loss, spec["modes"], 1, 0, slow_modes=spec["slow_modes"]
-    )
+    calls, _, macs = protocol.timed_model(model, data["x"], data["y"], loss, spec["modes"], 1, 0)
     print(f"ready {macs}", flush=True)
     for line in sys.stdin:
         calls[line.strip()][0]()
