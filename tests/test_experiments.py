@@ -167,6 +167,6 @@ def test_verdict_and_settings_for_the_chapter(finished):
     cifar = experiments.setting("cifar10", full=True)
     assert cifar.widths() == {1: 221, 8: 64}  # ResNeXt-29 (8×64d) and its twin
     assert cifar.training_recipe() == recipes.PAPER_CIFAR  # Appendix A, exactly
-    assert experiments.REFERENCE.training_recipe() == recipes.Recipe(epochs=10, batch_size=128)  # AdamW, a cosine
+    assert experiments.REFERENCE.training_recipe() == recipes.Recipe(epochs=6, batch_size=128)  # AdamW, a cosine
     with pytest.raises(ValueError, match="full must be True or False"):
         experiments.setting(full="yes")

@@ -15,7 +15,7 @@ def ref():
 
 
 def test_the_record_is_complete_and_of_the_reference_setting(ref):
-    assert ref.complete and experiments.EqualCost(**ref.settings) == experiments.REFERENCE  # (it predates `recipe`)
+    assert ref.complete and experiments.EqualCost(**ref.settings) == experiments.REFERENCE
     assert ref.command == "python -m resnext_edu.experiments"
     assert ref.data == {"name": "fashion_mnist", "train": 55000, "validation": 5000, "test": 10000}
     seeds, networks = experiments.REFERENCE.seeds, list(experiments.REFERENCE.architectures())

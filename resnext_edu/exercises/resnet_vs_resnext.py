@@ -111,6 +111,8 @@ EXERCISES = (
                 compare=close(rel=0.02),
             ),
         ),
-        compare=close(rel=0.1),
+        # the bootstrap is seeded, so the answer reproduces exactly; 2 % keeps the seeds-only width, a few per cent
+        # away from the images-only one in the shipped record, a mistake
+        compare=close(rel=0.02),
     ),
 )
