@@ -6,7 +6,8 @@ statistics, in eval mode, on random 64x64 images (even sizes: where Keras' "same
 ported logits agree with torchvision's within 1e-4 of their size in forms a, b and c. One torch model per network
 (module-scoped fixture), one port per form. Also: the architecture read from the shapes, errors for state_dicts
 that do not fit, a safetensors round trip, and that nothing is unpickled. Forms (a) and (b) of the two ResNeXt-101s
-(7,000 to 15,000 Keras layers each) take most of this file's time: they carry the marker ``heavy``.
+(7,000 to 15,000 Keras layers each) take most of this file's time: they carry the marker ``heavy``, and ``make test``
+runs them on Keras' PyTorch backend only, where building them takes less than half as long as on TensorFlow.
 
 torch comes before TensorFlow in this process: the root conftest.py imports triton first (tensorflow#124205).
 """
