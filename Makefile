@@ -83,10 +83,10 @@ test-backends: $(STAMP) datasets
 # the main run: Keras builds their 7,000 to 15,000 layers there in less than half the time (measured on an idle 2-core
 # machine, the four tests: 131 s on PyTorch, 282 s on TensorFlow; TensorFlow's eager variable creation is most of it).
 # Forms a and b on TensorFlow are still checked against torchvision on ResNeXt-50 and Wide ResNet-50-2.
-HEAVY_ON := torch
+test-backend-jax:   MARKERS := not slow and not heavy
+test-backend-torch: MARKERS := not slow
 test-backend-jax test-backend-torch: test-backend-%: $(STAMP)
-	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:xdist --durations=10 \
-		-m "$(if $(filter $*,$(HEAVY_ON)),not slow,not slow and not heavy)" $(BACKEND_TESTS)
+	KERAS_BACKEND=$* $(BIN)/python -m pytest -q -p no:xdist -m "$(MARKERS)" --durations=10 $(BACKEND_TESTS)
 
 # The library tests that run Keras (the others, pure Python or about the book, run once, on TensorFlow).
 PURE_TESTS    = $(addprefix tests/test_,$(addsuffix .py,complexity exercises package paper_plots progress prose_numbers \
