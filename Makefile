@@ -93,12 +93,13 @@ PURE_TESTS    = $(addprefix tests/test_,$(addsuffix .py,complexity exercises pac
                 readouts site_explorers widgets))
 BACKEND_TESTS = $(filter-out $(PURE_TESTS),$(LIBRARY_TESTS))
 
-# The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow.
+# The fast lane: the library's unit tests alone (no chapters, no book, no browser), without those marked slow or heavy
+# (`make test` runs the heavy ones in PyTorch's pass: test-backend-torch).
 LIBRARY_TESTS = $(filter-out $(BOOK_TESTS),$(wildcard tests/test_*.py))
 BOOK_TESTS    = tests/test_book.py tests/test_colab.py tests/test_hygiene.py tests/test_reader_env.py tests/test_site.py \
                 tests/test_site_a11y.py tests/test_release.py tests/test_figures.py
 test-lib: $(STAMP) datasets
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(LIBRARY_TESTS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow and not heavy" $(LIBRARY_TESTS)
 
 # Chapters are re-executed in the reader's kernel (Colab's versions), the one `make test` checks them in.
 notebooks: reader datasets
